@@ -1,0 +1,183 @@
+"""Forms for the school community. Each model form re-checks the model's rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.password_validation import validate_password
+from django.utils import timezone
+
+from compliance.models import (
+    FormClass,
+    Learner,
+    ParentCarer,
+    School,
+    StaffMember,
+    StaffType,
+    User,
+    Visit,
+    Visitor,
+)
+from compliance.roles import Role
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class SchoolForm(forms.ModelForm):
+    class Meta:
+        model = School
+        fields = [
+            "name",
+            "address",
+            "phone",
+            "local_authority",
+            "lado_contact",
+            "safeguarding_partnership_contact",
+            "education_safeguarding_service_contact",
+            "safeguarding_lead_governor",
+        ]
+        widgets = {
+            "address": forms.Textarea(attrs={"rows": 3}),
+            "lado_contact": forms.Textarea(attrs={"rows": 2}),
+            "safeguarding_partnership_contact": forms.Textarea(attrs={"rows": 2}),
+            "education_safeguarding_service_contact": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["safeguarding_lead_governor"].queryset = StaffMember.objects.filter(
+            staff_type=StaffType.GOVERNOR, active=True
+        )
+
+
+class StaffMemberForm(forms.ModelForm):
+    class Meta:
+        model = StaffMember
+        fields = ["first_name", "last_name", "email", "staff_type", "job_title", "mis_id", "active"]
+
+
+class FormClassForm(forms.ModelForm):
+    class Meta:
+        model = FormClass
+        fields = ["name", "year_group", "teachers"]
+        widgets = {"teachers": forms.SelectMultiple(attrs={"size": 8})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["teachers"].queryset = StaffMember.objects.filter(active=True)
+
+
+class LearnerForm(forms.ModelForm):
+    class Meta:
+        model = Learner
+        fields = [
+            "first_name",
+            "last_name",
+            "date_of_birth",
+            "year_group",
+            "form_class",
+            "mis_id",
+            "joined",
+            "left",
+        ]
+        widgets = {
+            "date_of_birth": DateInput(),
+            "joined": DateInput(),
+            "left": DateInput(),
+        }
+
+
+class ParentCarerForm(forms.ModelForm):
+    class Meta:
+        model = ParentCarer
+        fields = ["first_name", "last_name", "relationship", "phone", "email", "learners"]
+        widgets = {"learners": forms.SelectMultiple(attrs={"size": 8})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["learners"].queryset = Learner.objects.filter(left__isnull=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("phone") and not cleaned.get("email"):
+            self.add_error(
+                "phone", "Give a phone number or an email address, so the school can reach them."
+            )
+        return cleaned
+
+
+class VisitorForm(forms.ModelForm):
+    class Meta:
+        model = Visitor
+        fields = ["first_name", "last_name", "organisation", "visitor_type", "regular_or_extended"]
+
+
+class VisitForm(forms.ModelForm):
+    class Meta:
+        model = Visit
+        fields = ["visitor", "arrived", "left", "purpose", "host"]
+        widgets = {"arrived": DateTimeInput(), "left": DateTimeInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["host"].queryset = StaffMember.objects.filter(active=True)
+        self.fields["arrived"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class StaffLoginForm(forms.Form):
+    """Give a staff member a login, or change their roles (DSL and headteacher only)."""
+
+    username = forms.CharField(max_length=150)
+    roles = forms.MultipleChoiceField(
+        choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    password = forms.CharField(
+        widget=forms.PasswordInput(render_value=False),
+        required=False,
+        help_text="At least 12 characters. Leave blank to keep the current password.",
+    )
+
+    def __init__(self, *args, staff: StaffMember, **kwargs):
+        self.staff = staff
+        super().__init__(*args, **kwargs)
+        if staff.user is None:
+            self.fields["password"].required = True
+            self.fields[
+                "password"
+            ].help_text = "At least 12 characters; they change it after logging in."
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"].strip()
+        clash = User.objects.filter(username__iexact=username)
+        if self.staff.user_id:
+            clash = clash.exclude(pk=self.staff.user_id)
+        if clash.exists():
+            raise forms.ValidationError("That username is taken.")
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        password = cleaned.get("password")
+        if password:
+            user = self.staff.user or User(
+                username=cleaned.get("username", ""),
+                first_name=self.staff.first_name,
+                last_name=self.staff.last_name,
+                email=self.staff.email,
+            )
+            try:
+                validate_password(password, user)
+            except forms.ValidationError as exc:
+                self.add_error("password", exc)
+        return cleaned

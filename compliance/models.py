@@ -1,0 +1,385 @@
+"""The school community: people, roles, classes, visitors and the policy record.
+
+Every model keeps its history (django-simple-history); the acting user is
+recorded by the history middleware.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from compliance.roles import Role
+
+
+class User(AbstractUser):
+    """A login. Roles are group memberships; ask `compliance.access`, not the groups."""
+
+    history = HistoricalRecords(m2m_fields=["groups"], excluded_fields=["last_login", "password"])
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """The user's role names, read once per request and kept on the instance."""
+        cached = getattr(self, "_roles_cache", None)
+        if cached is None:
+            if not self.is_active or self.pk is None:
+                cached = frozenset()
+            else:
+                names = self.groups.values_list("name", flat=True)
+                cached = frozenset(name for name in names if name in Role.values)
+            self._roles_cache = cached
+        return cached
+
+    def role_labels(self) -> list[str]:
+        return [Role(name).label for name in Role.values if name in self.roles]
+
+
+class School(models.Model):
+    """The school itself: one row. Its key contacts come from role membership."""
+
+    singleton = models.BooleanField(default=True, editable=False, unique=True)
+    name = models.CharField(max_length=200)
+    address = models.TextField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    local_authority = models.CharField(max_length=200, blank=True)
+    lado_contact = models.TextField(
+        "LADO contact",
+        blank=True,
+        help_text="Local Authority Designated Officer: name, phone, email.",
+    )
+    safeguarding_partnership_contact = models.TextField(
+        "local safeguarding partnership contact", blank=True
+    )
+    education_safeguarding_service_contact = models.TextField(
+        "Education Safeguarding Service contact", blank=True
+    )
+    safeguarding_lead_governor = models.ForeignKey(
+        "StaffMember",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"staff_type": "governor"},
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(singleton=True), name="school_is_singleton"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:school")
+
+    @classmethod
+    def current(cls) -> School | None:
+        return cls.objects.first()
+
+
+class PolicyVersion(models.Model):
+    """A version of the Mobile and Smart Technology Policy (key details)."""
+
+    number = models.CharField(max_length=20, unique=True)
+    date_written = models.DateField()
+    adopted = models.DateField(null=True, blank=True)
+    next_review = models.DateField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date_written", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(next_review__gt=models.F("date_written")),
+                name="policy_next_review_after_written",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Version {self.number}"
+
+    @property
+    def review_overdue(self) -> bool:
+        return self.next_review < timezone.localdate()
+
+
+class StaffType(models.TextChoices):
+    TEACHING = "teaching", "Teaching"
+    SUPPORT = "support", "Support"
+    LEADERSHIP = "leadership", "Leadership"
+    GOVERNOR = "governor", "Governor"
+    CONTRACTOR = "contractor", "Contractor"
+    VOLUNTEER = "volunteer", "Volunteer"
+    OTHER = "other", "Other"
+
+
+class StaffMember(models.Model):
+    """Everyone the policy calls "staff": employees, governors, contractors, volunteers."""
+
+    user = models.OneToOneField(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff_member",
+        help_text="Their login, if they have one.",
+    )
+    mis_id = models.CharField(
+        "MIS reference", max_length=50, blank=True, help_text="The staff ID in the school's MIS."
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    email = models.EmailField(blank=True)
+    staff_type = models.CharField(max_length=20, choices=StaffType.choices)
+    job_title = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mis_id"], condition=~Q(mis_id=""), name="staff_mis_id_unique"
+            ),
+        ]
+        indexes = [models.Index(Lower("last_name"), "first_name", name="staff_name_idx")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:staff_detail", args=[self.pk])
+
+
+class YearGroup(models.TextChoices):
+    RECEPTION = "R", "Reception"
+    Y1 = "1", "Year 1"
+    Y2 = "2", "Year 2"
+    Y3 = "3", "Year 3"
+    Y4 = "4", "Year 4"
+    Y5 = "5", "Year 5"
+    Y6 = "6", "Year 6"
+
+
+class FormClass(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    year_group = models.CharField(max_length=2, choices=YearGroup.choices)
+    teachers = models.ManyToManyField(StaffMember, blank=True, related_name="form_classes")
+    history = HistoricalRecords(m2m_fields=[teachers])
+
+    class Meta:
+        ordering = ["year_group", "name"]
+        verbose_name = "class"
+        verbose_name_plural = "classes"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:class_detail", args=[self.pk])
+
+
+class Learner(models.Model):
+    mis_id = models.CharField(
+        "UPN or MIS reference",
+        max_length=50,
+        blank=True,
+        help_text="Unique pupil number or MIS ID; used to match rows on import.",
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    date_of_birth = models.DateField()
+    year_group = models.CharField(max_length=2, choices=YearGroup.choices)
+    form_class = models.ForeignKey(
+        FormClass,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="learners",
+        verbose_name="class",
+    )
+    joined = models.DateField(default=timezone.localdate)
+    left = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["mis_id"], condition=~Q(mis_id=""), name="learner_mis_id_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(left__isnull=True) | Q(left__gte=models.F("joined")),
+                name="learner_left_after_joined",
+            ),
+            models.CheckConstraint(
+                condition=Q(joined__gt=models.F("date_of_birth")),
+                name="learner_joined_after_birth",
+            ),
+        ]
+        indexes = [models.Index(Lower("last_name"), "first_name", name="learner_name_idx")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    @property
+    def on_roll(self) -> bool:
+        return self.left is None or self.left >= timezone.localdate()
+
+    def clean(self) -> None:
+        errors = {}
+        if self.left and self.joined and self.left < self.joined:
+            errors["left"] = "A learner cannot leave before they joined."
+        if self.date_of_birth and self.joined and self.joined <= self.date_of_birth:
+            errors["joined"] = "The date joined must be after the date of birth."
+        if self.date_of_birth and self.date_of_birth > timezone.localdate():
+            errors["date_of_birth"] = "The date of birth cannot be in the future."
+        if self.form_class_id and self.year_group and self.form_class.year_group != self.year_group:
+            errors["form_class"] = (
+                f"{self.form_class} is a {self.form_class.get_year_group_display()} class."
+            )
+        if errors:
+            raise ValidationError(errors)
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:learner_detail", args=[self.pk])
+
+
+class Relationship(models.TextChoices):
+    MOTHER = "mother", "Mother"
+    FATHER = "father", "Father"
+    STEP_PARENT = "step_parent", "Step-parent"
+    GRANDPARENT = "grandparent", "Grandparent"
+    FOSTER_CARER = "foster_carer", "Foster carer"
+    CARER = "carer", "Carer"
+    OTHER = "other", "Other"
+
+
+class ParentCarer(models.Model):
+    """A parent or carer; `learners` are those they hold parental responsibility for."""
+
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    learners = models.ManyToManyField(
+        Learner,
+        related_name="parents_carers",
+        verbose_name="parental responsibility for",
+    )
+    history = HistoricalRecords(m2m_fields=[learners])
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        verbose_name = "parent or carer"
+        verbose_name_plural = "parents and carers"
+        indexes = [models.Index(Lower("last_name"), "first_name", name="parent_name_idx")]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:parent_detail", args=[self.pk])
+
+
+class VisitorType(models.TextChoices):
+    PARENT_CARER = "parent_carer", "Parent or carer"
+    VOLUNTEER = "volunteer", "Volunteer"
+    CONTRACTOR = "contractor", "Contractor"
+    MULTI_AGENCY = "multi_agency", "Multi-agency professional"
+    SUPPLY = "supply", "Supply staff"
+    OTHER = "other", "Other"
+
+
+class Visitor(models.Model):
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    organisation = models.CharField(max_length=200, blank=True)
+    visitor_type = models.CharField(max_length=20, choices=VisitorType.choices)
+    regular_or_extended = models.BooleanField(
+        "on site regularly or for extended periods",
+        default=False,
+        help_text="Such visitors are expected to follow the acceptable use policy (section 7).",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["last_name", "first_name", "pk"]
+        indexes = [models.Index(Lower("last_name"), "first_name", name="visitor_name_idx")]
+
+    def __str__(self) -> str:
+        if self.organisation:
+            return f"{self.full_name} ({self.organisation})"
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:visitor_detail", args=[self.pk])
+
+
+class Visit(models.Model):
+    visitor = models.ForeignKey(Visitor, on_delete=models.PROTECT, related_name="visits")
+    arrived = models.DateTimeField(default=timezone.now)
+    left = models.DateTimeField(null=True, blank=True)
+    purpose = models.CharField(max_length=300)
+    host = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        related_name="hosted_visits",
+        verbose_name="host staff member",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-arrived", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(left__isnull=True) | Q(left__gte=models.F("arrived")),
+                name="visit_left_after_arrived",
+            ),
+        ]
+        indexes = [models.Index(fields=["-arrived"], name="visit_arrived_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.visitor.full_name}, {timezone.localtime(self.arrived):%d/%m/%Y %H:%M}"
+
+    @property
+    def on_site(self) -> bool:
+        return self.left is None
+
+    def clean(self) -> None:
+        if self.left and self.arrived and self.left < self.arrived:
+            raise ValidationError({"left": "A visitor cannot leave before they arrived."})
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:visit_detail", args=[self.pk])

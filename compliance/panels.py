@@ -1,0 +1,103 @@
+"""The compliance app's own dashboard panels."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.urls import reverse
+
+from compliance import access
+from compliance.dashboard import Panel, register_panel
+from compliance.models import (
+    FormClass,
+    Learner,
+    ParentCarer,
+    School,
+    StaffMember,
+    Visit,
+    Visitor,
+)
+from compliance.roles import Role
+from compliance.selectors import key_contacts
+
+_COMMUNITY_LINKS = [
+    (StaffMember, "Staff", "compliance:staff_list"),
+    (FormClass, "Classes", "compliance:class_list"),
+    (Learner, "Learners", "compliance:learner_list"),
+    (ParentCarer, "Parents and carers", "compliance:parent_list"),
+    (Visitor, "Visitors", "compliance:visitor_list"),
+    (Visit, "Visits", "compliance:visit_list"),
+]
+
+
+def _community_context(request) -> dict:
+    user = request.user
+    links = [
+        {"label": label, "url": reverse(url)}
+        for model, label, url in _COMMUNITY_LINKS
+        if access.may_view_kind(user, model)
+    ]
+    tools = []
+    if access.may_edit_kind(user, School):
+        tools.append({"label": "School details", "url": reverse("compliance:school")})
+    if access.may_import(user):
+        tools.append({"label": "Import from the MIS", "url": reverse("compliance:import")})
+    if access.may_view_audit(user):
+        tools.append({"label": "Audit history", "url": reverse("compliance:audit")})
+    return {"links": links, "tools": tools}
+
+
+def _my_classes_context(request) -> dict:
+    classes = (
+        access.visible(request.user, FormClass)
+        .annotate(on_roll=Count("learners", filter=Q(learners__left__isnull=True)))
+        .order_by("year_group", "name")
+    )
+    return {"classes": classes}
+
+
+def _key_contacts_context(request) -> dict:
+    return {"contacts": key_contacts(School.current())}
+
+
+def register() -> None:
+    register_panel(
+        Panel(
+            key="policy_review",
+            title="The policy",
+            template="compliance/panels/policy_review.html",
+            visible=access.has_any_role,
+            order=1,
+        )
+    )
+    register_panel(
+        Panel(
+            key="my_classes",
+            title="My classes",
+            template="compliance/panels/my_classes.html",
+            visible=lambda user: access.has_role(user, Role.STAFF),
+            context=_my_classes_context,
+            order=20,
+        )
+    )
+    register_panel(
+        Panel(
+            key="community",
+            title="School community",
+            template="compliance/panels/community.html",
+            visible=lambda user: (
+                access.may_view_kind(user, Learner) or access.may_view_kind(user, Visitor)
+            ),
+            context=_community_context,
+            order=30,
+        )
+    )
+    register_panel(
+        Panel(
+            key="key_contacts",
+            title="Key contacts",
+            template="compliance/panels/key_contacts.html",
+            visible=access.has_any_role,
+            context=_key_contacts_context,
+            order=90,
+        )
+    )

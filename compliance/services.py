@@ -1,0 +1,47 @@
+"""Writes with a rule or more than one row. Keyword-only arguments, one function each."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from compliance.models import StaffMember, User
+from compliance.roles import Role
+
+
+@transaction.atomic
+def staff_set_login(
+    *,
+    staff: StaffMember,
+    username: str,
+    roles: Iterable[str],
+    password: str | None = None,
+) -> User:
+    """Create or update the login of a staff member and set exactly these roles.
+
+    The roles are Django groups; a user may hold several. Group changes are kept
+    in the user's history (the `groups` many-to-many is tracked).
+    """
+    staff = StaffMember.objects.select_for_update().select_related("user").get(pk=staff.pk)
+    user = staff.user
+    if user is None:
+        user = User(username=username)
+    user.username = username
+    user.first_name = staff.first_name
+    user.last_name = staff.last_name
+    user.email = staff.email
+    user.is_active = staff.active
+    if password:
+        user.set_password(password)
+    elif user.pk is None:
+        user.set_unusable_password()
+    user.save()
+    wanted = {Role(role) for role in roles}
+    user.groups.set(Group.objects.filter(name__in=wanted))
+    if staff.user_id != user.pk:
+        staff.user = user
+        staff.save(update_fields=["user"])
+    user._roles_cache = None
+    return user

@@ -1,0 +1,111 @@
+"""Shared view pieces: every view fetches its records through `compliance.access`."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db.models import Model, QuerySet
+from django.urls import reverse
+from django.views.generic import CreateView, DetailView, ListView, UpdateView
+
+from compliance import access
+from compliance.policy import RULES as POLICY_RULES
+
+
+class PolicyRuleMixin:
+    """Puts the policy section a page carries out into the template context."""
+
+    policy_rule: str | None = None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if self.policy_rule:
+            context["policy_rule"] = POLICY_RULES[self.policy_rule]
+        return context
+
+
+class RecordListView(PolicyRuleMixin, ListView):
+    """A filtered, searchable, paginated list of the records this user may see."""
+
+    filterset_class = None
+    paginate_by = 25
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
+
+    def base_queryset(self) -> QuerySet:
+        qs = access.visible(self.request.user, self.model)
+        if self.select_related:
+            qs = qs.select_related(*self.select_related)
+        if self.prefetch_related:
+            qs = qs.prefetch_related(*self.prefetch_related)
+        return qs
+
+    def filterset_kwargs(self) -> dict:
+        return {}
+
+    def get_queryset(self) -> QuerySet:
+        self.filterset = self.filterset_class(
+            self.request.GET or None,
+            queryset=self.base_queryset(),
+            request=self.request,
+            **self.filterset_kwargs(),
+        )
+        return self.filterset.qs.order_by(*self.model._meta.ordering)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        context["may_add"] = access.may_edit_kind(self.request.user, self.model)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context["query_string"] = query.urlencode()
+        return context
+
+
+class RecordDetailView(PolicyRuleMixin, DetailView):
+    select_related: tuple[str, ...] = ()
+
+    def get_object(self, queryset=None) -> Model:
+        qs = self.model.objects.select_related(*self.select_related)
+        return access.get_for_view(self.request.user, self.model, self.kwargs["pk"], qs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context["may_edit"] = access.may_edit_kind(user, self.model)
+        context["may_view_history"] = access.may_view_history(user, self.object)
+        return context
+
+
+class SavedMessageMixin:
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, f"Saved {self.model._meta.verbose_name} {self.object}.")
+        return response
+
+
+class RecordCreateView(PolicyRuleMixin, SavedMessageMixin, CreateView):
+    template_name = "compliance/record_form.html"
+    list_url: str = ""
+
+    def dispatch(self, request, *args, **kwargs):
+        access.require_edit_kind(request.user, self.model)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = f"Add a {self.model._meta.verbose_name}"
+        context["cancel_url"] = reverse(self.list_url)
+        return context
+
+
+class RecordUpdateView(PolicyRuleMixin, SavedMessageMixin, UpdateView):
+    template_name = "compliance/record_form.html"
+
+    def get_object(self, queryset=None) -> Model:
+        return access.get_for_edit(self.request.user, self.model, self.kwargs["pk"])
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = f"Edit {self.object}"
+        context["cancel_url"] = self.object.get_absolute_url()
+        return context

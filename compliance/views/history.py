@@ -1,0 +1,199 @@
+"""A record's history with field-level differences, and the DSL's audit page."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import CharField, F, Model, Value
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+
+from compliance import access
+from compliance.models import (
+    FormClass,
+    Learner,
+    ParentCarer,
+    School,
+    StaffMember,
+    User,
+    Visit,
+    Visitor,
+)
+
+# The kinds of record whose history has a page; the slug appears in the URL.
+HISTORY_KINDS: dict[str, type[Model]] = {
+    "school": School,
+    "staff": StaffMember,
+    "class": FormClass,
+    "learner": Learner,
+    "parent": ParentCarer,
+    "visitor": Visitor,
+    "visit": Visit,
+    "user": User,
+}
+_SLUG_OF = {model: slug for slug, model in HISTORY_KINDS.items()}
+_TYPE_LABEL = {"+": "Created", "~": "Changed", "-": "Deleted"}
+
+
+def history_url(obj: Model) -> str:
+    return reverse("compliance:history", args=[_SLUG_OF[type(obj)], obj.pk])
+
+
+def _fetch_for_history(user, model: type[Model], pk) -> Model:
+    if model is User:
+        if not access.may_view_audit(user):
+            raise PermissionDenied("Only the DSL sees the history of logins.")
+        try:
+            return User.objects.get(pk=pk)
+        except (User.DoesNotExist, ValueError):
+            raise Http404("No such login.") from None
+    obj = access.get_for_view(user, model, pk)
+    if not access.may_view_history(user, obj):
+        raise PermissionDenied("Your role does not show the history of this record.")
+    return obj
+
+
+def _display(field, value) -> str:
+    if value is None or value == "":
+        return "(blank)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, datetime.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, list):  # many-to-many: the through rows
+        return ", ".join(sorted(str(item) for item in value)) or "(none)"
+    choices = getattr(field, "choices", None)
+    if choices:
+        return str(dict(choices).get(value, value))
+    return str(value)
+
+
+def _changes(record, previous, model: type[Model]) -> list[dict]:
+    if previous is None:
+        return []
+    delta = record.diff_against(previous)
+    rows = []
+    for change in delta.changes:
+        try:
+            field = model._meta.get_field(change.field)
+            label = field.verbose_name
+        except Exception:
+            field, label = None, change.field
+        old, new = change.old, change.new
+        if isinstance(old, list) or isinstance(new, list):
+            old = [_m2m_label(item) for item in old or []]
+            new = [_m2m_label(item) for item in new or []]
+        rows.append({"field": label, "old": _display(field, old), "new": _display(field, new)})
+    return rows
+
+
+def _m2m_label(item: dict) -> str:
+    # simple-history gives the through row's values; show the other side's id
+    values = [f"{key.removesuffix('_id') if False else key}={value}" for key, value in item.items()]
+    return ", ".join(values)
+
+
+def record_history(request, kind: str, pk):
+    model = HISTORY_KINDS.get(kind)
+    if model is None:
+        raise Http404("No such kind of record.")
+    obj = _fetch_for_history(request.user, model, pk)
+    records = list(
+        obj.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    entries = []
+    previous = None
+    for record in records:
+        entries.append(
+            {
+                "when": record.history_date,
+                "who": record.history_user,
+                "type": _TYPE_LABEL.get(record.history_type, record.history_type),
+                "reason": record.history_change_reason,
+                "changes": _changes(record, previous, model),
+            }
+        )
+        previous = record
+    entries.reverse()
+    return render(
+        request,
+        "compliance/history.html",
+        {"object": obj, "entries": entries, "kind_label": model._meta.verbose_name},
+    )
+
+
+class AuditFilterForm(forms.Form):
+    person = forms.ModelChoiceField(
+        queryset=User.objects.order_by("last_name", "first_name", "username"),
+        required=False,
+        label="Changed by",
+    )
+    kind = forms.ChoiceField(
+        choices=[("", "All kinds")]
+        + [(slug, model._meta.verbose_name.capitalize()) for slug, model in HISTORY_KINDS.items()],
+        required=False,
+        label="Kind of record",
+    )
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+def audit(request):
+    """Every change to every record, newest first: the DSL only."""
+    if not access.may_view_audit(request.user):
+        raise PermissionDenied("Only the DSL sees the audit history.")
+    form = AuditFilterForm(request.GET or None)
+    kinds = HISTORY_KINDS
+    filters = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["kind"]:
+            kinds = {data["kind"]: HISTORY_KINDS[data["kind"]]}
+        if data["person"]:
+            filters["history_user"] = data["person"]
+        if data["date_from"]:
+            filters["history_date__date__gte"] = data["date_from"]
+        if data["date_to"]:
+            filters["history_date__date__lte"] = data["date_to"]
+    parts = [
+        model.history.filter(**filters)
+        .annotate(kind=Value(slug, output_field=CharField()), record_id=F("id"))
+        .values(
+            "history_id", "history_date", "history_type", "history_user_id", "kind", "record_id"
+        )
+        .order_by()
+        for slug, model in kinds.items()
+    ]
+    union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    union = union.order_by("-history_date", "-history_id")
+    page = Paginator(union, 50).get_page(request.GET.get("page"))
+    users = User.objects.in_bulk({row["history_user_id"] for row in page if row["history_user_id"]})
+    rows = [
+        {
+            "when": row["history_date"],
+            "who": users.get(row["history_user_id"]),
+            "type": _TYPE_LABEL.get(row["history_type"], row["history_type"]),
+            "kind": HISTORY_KINDS[row["kind"]]._meta.verbose_name,
+            "record_id": row["record_id"],
+            "url": reverse("compliance:history", args=[row["kind"], row["record_id"]]),
+        }
+        for row in page
+    ]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "compliance/audit.html",
+        {"form": form, "page_obj": page, "rows": rows, "query_string": query.urlencode()},
+    )

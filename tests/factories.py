@@ -1,0 +1,129 @@
+"""factory_boy factories for the school community."""
+
+import datetime
+
+import factory
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from compliance.models import (
+    FormClass,
+    Learner,
+    ParentCarer,
+    PolicyVersion,
+    School,
+    StaffMember,
+    StaffType,
+    User,
+    Visit,
+    Visitor,
+    VisitorType,
+    YearGroup,
+)
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@school.invalid")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.set(Group.objects.filter(name__in=extracted))
+        if create:
+            self.save()
+
+
+class SchoolFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = School
+        django_get_or_create = ("singleton",)
+
+    singleton = True
+    name = "Victoria Road Primary School"
+    local_authority = "Kent County Council"
+
+
+class PolicyVersionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PolicyVersion
+
+    number = factory.Sequence(lambda n: f"{n + 1}.0")
+    date_written = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+    adopted = factory.LazyAttribute(lambda p: p.date_written)
+    next_review = factory.LazyAttribute(lambda p: p.date_written + datetime.timedelta(days=365))
+
+
+class StaffMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StaffMember
+
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    staff_type = StaffType.TEACHING
+    job_title = "Class teacher"
+
+
+class FormClassFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FormClass
+
+    name = factory.Sequence(lambda n: f"3{chr(65 + n % 26)}{n}")
+    year_group = YearGroup.Y3
+
+
+class LearnerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Learner
+
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    date_of_birth = datetime.date(2018, 5, 17)
+    form_class = factory.SubFactory(FormClassFactory)
+    year_group = factory.LazyAttribute(lambda learner: learner.form_class.year_group)
+    joined = datetime.date(2022, 9, 1)
+
+
+class ParentCarerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ParentCarer
+        skip_postgeneration_save = True
+
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    relationship = "mother"
+    phone = "01234 567890"
+
+    @factory.post_generation
+    def learners(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.learners.set(extracted)
+
+
+class VisitorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Visitor
+
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    organisation = "Kent Children's Services"
+    visitor_type = VisitorType.MULTI_AGENCY
+
+
+class VisitFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Visit
+
+    visitor = factory.SubFactory(VisitorFactory)
+    purpose = "Meeting"
+    host = factory.SubFactory(StaffMemberFactory)
