@@ -1,12 +1,11 @@
 from django.utils.functional import SimpleLazyObject
 
-from compliance.models import School
-from compliance.selectors import current_policy
+from compliance.selectors import request_policy, request_school
 
 
 def school(request) -> dict:
     """The school's name and the policy's next review date, for the layout (read lazily)."""
     return {
-        "school": SimpleLazyObject(School.current),
-        "policy": SimpleLazyObject(current_policy),
+        "school": SimpleLazyObject(lambda: request_school(request)),
+        "policy": SimpleLazyObject(lambda: request_policy(request)),
     }

@@ -17,7 +17,7 @@ from compliance.models import (
     Visitor,
 )
 from compliance.roles import Role
-from compliance.selectors import key_contacts
+from compliance.selectors import key_contacts, request_school
 
 _COMMUNITY_LINKS = [
     (StaffMember, "Staff", "compliance:staff_list"),
@@ -56,7 +56,7 @@ def _my_classes_context(request) -> dict:
 
 
 def _key_contacts_context(request) -> dict:
-    return {"contacts": key_contacts(School.current())}
+    return {"contacts": key_contacts(request_school(request))}
 
 
 def register() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 
 from compliance.models import PolicyVersion, School, StaffMember, User
 from compliance.roles import Role
@@ -19,8 +19,23 @@ class KeyContact:
 
 def current_policy() -> PolicyVersion | None:
     """The policy version in force: the latest adopted one, else the latest written."""
-    adopted = PolicyVersion.objects.filter(adopted__isnull=False).first()
-    return adopted or PolicyVersion.objects.first()
+    return PolicyVersion.objects.order_by(
+        F("adopted").desc(nulls_last=True), "-date_written", "-pk"
+    ).first()
+
+
+def request_policy(request) -> PolicyVersion | None:
+    """The policy version in force, read once per request."""
+    if not hasattr(request, "_policy"):
+        request._policy = current_policy()
+    return request._policy
+
+
+def request_school(request) -> School | None:
+    """The school's row, read once per request."""
+    if not hasattr(request, "_school"):
+        request._school = School.current()
+    return request._school
 
 
 def key_contacts(school: School | None) -> list[KeyContact]:

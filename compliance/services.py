@@ -31,7 +31,7 @@ def staff_set_login(
     user.username = username
     user.first_name = staff.first_name
     user.last_name = staff.last_name
-    user.email = staff.email
+    user.email = staff.email or user.email
     user.is_active = staff.active
     if password:
         user.set_password(password)
@@ -45,3 +45,18 @@ def staff_set_login(
         staff.save(update_fields=["user"])
     user._roles_cache = None
     return user
+
+
+@transaction.atomic
+def staff_save(*, staff: StaffMember) -> StaffMember:
+    """Save a staff member; one who is no longer active loses their login at once.
+
+    Their sessions end on their next request (the authentication middleware refuses an
+    inactive user).
+    """
+    staff.save()
+    user = staff.user
+    if user is not None and user.is_active != staff.active:
+        user.is_active = staff.active
+        user.save(update_fields=["is_active"])
+    return staff

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.db.models import Model, QuerySet
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
@@ -51,6 +52,12 @@ class RecordListView(PolicyRuleMixin, ListView):
         )
         return self.filterset.qs.order_by(*self.model._meta.ordering)
 
+    def paginate_queryset(self, queryset, page_size):
+        # a page number out of range or not a number shows the nearest page, not a 404
+        paginator = self.get_paginator(queryset, page_size)
+        page = paginator.get_page(self.request.GET.get("page"))
+        return paginator, page, page.object_list, page.has_other_pages()
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter"] = self.filterset
@@ -77,10 +84,15 @@ class RecordDetailView(PolicyRuleMixin, DetailView):
 
 
 class SavedMessageMixin:
+    """Saves through `save` (a view may route it through a service) and confirms what was saved."""
+
+    def save(self, form) -> Model:
+        return form.save()
+
     def form_valid(self, form):
-        response = super().form_valid(form)
+        self.object = self.save(form)
         messages.success(self.request, f"Saved {self.model._meta.verbose_name} {self.object}.")
-        return response
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class RecordCreateView(PolicyRuleMixin, SavedMessageMixin, CreateView):

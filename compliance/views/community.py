@@ -99,6 +99,10 @@ class StaffUpdate(RecordUpdateView):
     form_class = forms.StaffMemberForm
     policy_rule = "scope"
 
+    def save(self, form):
+        # through the service, so that deactivating a member also closes their login
+        return services.staff_save(staff=form.save(commit=False))
+
 
 def staff_login(request, pk: int):
     """Give a staff member a login and roles, or change them (DSL and headteacher)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import CharField, F, Model, Value
 from django.http import Http404
@@ -75,29 +75,81 @@ def _display(field, value) -> str:
     return str(value)
 
 
-def _changes(record, previous, model: type[Model]) -> list[dict]:
-    if previous is None:
-        return []
-    delta = record.diff_against(previous)
-    rows = []
-    for change in delta.changes:
-        try:
-            field = model._meta.get_field(change.field)
-            label = field.verbose_name
-        except Exception:
-            field, label = None, change.field
-        old, new = change.old, change.new
-        if isinstance(old, list) or isinstance(new, list):
-            old = [_m2m_label(item) for item in old or []]
-            new = [_m2m_label(item) for item in new or []]
-        rows.append({"field": label, "old": _display(field, old), "new": _display(field, new)})
-    return rows
+def _field(model: type[Model], name: str):
+    try:
+        return model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
 
 
-def _m2m_label(item: dict) -> str:
-    # simple-history gives the through row's values; show the other side's id
-    values = [f"{key.removesuffix('_id') if False else key}={value}" for key, value in item.items()]
-    return ", ".join(values)
+def _raw_changes(record, previous) -> list:
+    return [] if previous is None else record.diff_against(previous).changes
+
+
+def _m2m_ids(model: type[Model], change) -> tuple[type[Model], str, set] | None:
+    """For a many-to-many change: the other side's model, its key in the rows, and its ids."""
+    field = _field(model, change.field)
+    if field is None or not field.many_to_many:
+        return None
+    key = field.m2m_reverse_field_name()
+    ids = {row.get(key) for row in (change.old or []) + (change.new or [])}
+    return field.related_model, key, ids
+
+
+def _entries(records: list, model: type[Model]) -> list[dict]:
+    """History rows oldest first, each with its field-level differences from the one before.
+
+    Names on the other side of many-to-many links are fetched once per kind, not per row.
+    """
+    raw = []
+    previous = None
+    for record in records:
+        raw.append((record, _raw_changes(record, previous)))
+        previous = record
+    wanted: dict[type[Model], set] = {}
+    for _, changes in raw:
+        for change in changes:
+            m2m = _m2m_ids(model, change)
+            if m2m:
+                wanted.setdefault(m2m[0], set()).update(m2m[2])
+    names = {related: related.objects.in_bulk(ids) for related, ids in wanted.items()}
+
+    entries = []
+    for record, changes in raw:
+        rows = []
+        for change in changes:
+            field = _field(model, change.field)
+            label = field.verbose_name if field else change.field
+            m2m = _m2m_ids(model, change)
+            if m2m:
+                related, key, _ = m2m
+                old = [
+                    str(names[related].get(row.get(key), "(removed)")) for row in change.old or []
+                ]
+                new = [
+                    str(names[related].get(row.get(key), "(removed)")) for row in change.new or []
+                ]
+                rows.append(
+                    {"field": label, "old": _display(None, old), "new": _display(None, new)}
+                )
+            else:
+                rows.append(
+                    {
+                        "field": label,
+                        "old": _display(field, change.old),
+                        "new": _display(field, change.new),
+                    }
+                )
+        entries.append(
+            {
+                "when": record.history_date,
+                "who": record.history_user,
+                "type": _TYPE_LABEL.get(record.history_type, record.history_type),
+                "reason": record.history_change_reason,
+                "changes": rows,
+            }
+        )
+    return entries
 
 
 def record_history(request, kind: str, pk):
@@ -108,19 +160,7 @@ def record_history(request, kind: str, pk):
     records = list(
         obj.history.select_related("history_user").order_by("history_date", "history_id")
     )
-    entries = []
-    previous = None
-    for record in records:
-        entries.append(
-            {
-                "when": record.history_date,
-                "who": record.history_user,
-                "type": _TYPE_LABEL.get(record.history_type, record.history_type),
-                "reason": record.history_change_reason,
-                "changes": _changes(record, previous, model),
-            }
-        )
-        previous = record
+    entries = _entries(records, model)
     entries.reverse()
     return render(
         request,

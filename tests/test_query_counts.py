@@ -1,0 +1,64 @@
+"""List pages and the dashboard run a fixed number of queries, however many rows there are."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _grow(community, n: int) -> None:
+    form_class = community["my_class"]
+    for _ in range(n):
+        learner = factories.LearnerFactory(form_class=form_class)
+        factories.ParentCarerFactory(learners=[learner])
+        staff = factories.StaffMemberFactory()
+        form_class.teachers.add(staff)
+        factories.VisitFactory(host=staff)
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(ctx.captured_queries)
+
+
+# Every page: the session, the user, the user's roles; the layout's school and policy
+# version; and the session saved again (idle timeout slides): savepoint, update, release.
+_EVERY_PAGE = 3 + 2 + 3
+
+PINNED = {
+    # count, rows (with their logins joined)
+    "compliance:staff_list": _EVERY_PAGE + 2,
+    # count, rows (with learners on roll annotated), teachers prefetch
+    "compliance:class_list": _EVERY_PAGE + 3,
+    # the classes for the filter, count, rows (with their class joined)
+    "compliance:learner_list": _EVERY_PAGE + 3,
+    # count, rows, learners prefetch
+    "compliance:parent_list": _EVERY_PAGE + 3,
+    # count, rows
+    "compliance:visitor_list": _EVERY_PAGE + 2,
+    # count, rows (with visitor and host joined)
+    "compliance:visit_list": _EVERY_PAGE + 2,
+    # count of the union of history tables, the page of it, the logins for the filter's list
+    # (the logins named on the page are one more query; rows made here have none)
+    "compliance:audit": _EVERY_PAGE + 3,
+    # key contacts and their roles (the school and policy are shared with the layout)
+    "dashboard": _EVERY_PAGE + 2,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PINNED))
+def test_query_count_is_pinned_and_does_not_grow(client, dsl, community, name):
+    client.force_login(dsl)
+    url = reverse(name)
+    _grow(community, 10)
+    small = _count(client, url)
+    _grow(community, 90)
+    large = _count(client, url)
+    assert small == large, f"{name}: {small} queries with 10 rows, {large} with 100"
+    assert large == PINNED[name], f"{name}: {large} queries (pinned {PINNED[name]})"
