@@ -34,7 +34,19 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
-class SchoolForm(forms.ModelForm):
+class VersionedModelForm(forms.ModelForm):
+    """Carries the version of the record it was read at (see compliance.concurrency)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].initial = self.instance.version
+        if self.instance.pk is None:
+            self.fields["version"].required = False
+
+
+class SchoolForm(VersionedModelForm):
     class Meta:
         model = School
         fields = [
@@ -61,13 +73,13 @@ class SchoolForm(forms.ModelForm):
         )
 
 
-class StaffMemberForm(forms.ModelForm):
+class StaffMemberForm(VersionedModelForm):
     class Meta:
         model = StaffMember
         fields = ["first_name", "last_name", "email", "staff_type", "job_title", "mis_id", "active"]
 
 
-class FormClassForm(forms.ModelForm):
+class FormClassForm(VersionedModelForm):
     class Meta:
         model = FormClass
         fields = ["name", "year_group", "teachers"]
@@ -78,7 +90,7 @@ class FormClassForm(forms.ModelForm):
         self.fields["teachers"].queryset = StaffMember.objects.filter(active=True)
 
 
-class LearnerForm(forms.ModelForm):
+class LearnerForm(VersionedModelForm):
     class Meta:
         model = Learner
         fields = [
@@ -98,7 +110,7 @@ class LearnerForm(forms.ModelForm):
         }
 
 
-class ParentCarerForm(forms.ModelForm):
+class ParentCarerForm(VersionedModelForm):
     class Meta:
         model = ParentCarer
         fields = ["first_name", "last_name", "relationship", "phone", "email", "learners"]
@@ -117,13 +129,13 @@ class ParentCarerForm(forms.ModelForm):
         return cleaned
 
 
-class VisitorForm(forms.ModelForm):
+class VisitorForm(VersionedModelForm):
     class Meta:
         model = Visitor
         fields = ["first_name", "last_name", "organisation", "visitor_type", "regular_or_extended"]
 
 
-class VisitForm(forms.ModelForm):
+class VisitForm(VersionedModelForm):
     class Meta:
         model = Visit
         fields = ["visitor", "arrived", "left", "purpose", "host"]

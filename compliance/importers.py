@@ -23,7 +23,6 @@ from typing import IO
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.utils import timezone
 
 from compliance.models import (
     FormClass,
@@ -370,8 +369,9 @@ def _save(instance: models.Model, user: User | None) -> None:
 
 def _key(row: _Row, value: str, column: str, seen: dict[str, int]) -> bool:
     """Whether this row's key is given and not on an earlier line."""
+    label = {"upn": "UPN", "staff_id": "staff ID"}[column]
     if not value:
-        row.error(column, f"The {column} is required: it is how rows are matched to records.")
+        row.error(column, f"The {label} is required: it is how rows are matched to records.")
         return False
     if value in seen:
         row.error(column, f"{_echo(value)} is also on line {seen[value]}; each row needs its own.")

@@ -7,6 +7,8 @@ recorded by the history middleware.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -73,6 +75,7 @@ class School(models.Model):
         related_name="+",
         limit_choices_to={"staff_type": "governor"},
     )
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -147,6 +150,7 @@ class StaffMember(models.Model):
     staff_type = models.CharField(max_length=20, choices=StaffType.choices)
     job_title = models.CharField(max_length=200, blank=True)
     active = models.BooleanField(default=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -183,6 +187,7 @@ class FormClass(models.Model):
     name = models.CharField(max_length=50, unique=True)
     year_group = models.CharField(max_length=2, choices=YearGroup.choices)
     teachers = models.ManyToManyField(StaffMember, blank=True, related_name="form_classes")
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords(m2m_fields=[teachers])
 
     class Meta:
@@ -218,6 +223,7 @@ class Learner(models.Model):
     )
     joined = models.DateField(default=timezone.localdate)
     left = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -290,6 +296,7 @@ class ParentCarer(models.Model):
         related_name="parents_carers",
         verbose_name="parental responsibility for",
     )
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords(m2m_fields=[learners])
 
     class Meta:
@@ -328,6 +335,7 @@ class Visitor(models.Model):
         default=False,
         help_text="Such visitors are expected to follow the acceptable use policy (section 7).",
     )
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -358,6 +366,7 @@ class Visit(models.Model):
         related_name="hosted_visits",
         verbose_name="host staff member",
     )
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -383,3 +392,112 @@ class Visit(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("compliance:visit_detail", args=[self.pk])
+
+
+class RecordAccess(models.Model):
+    """One read of a confidential record: who opened what, and when (append-only)."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", "Viewed"
+        EXPORT = "export", "Exported"
+        DOWNLOAD = "download", "Downloaded"
+
+    user = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.VIEW)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    record = GenericForeignKey("content_type", "object_id")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["content_type", "object_id", "-at"], name="access_record_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.content_type.model} #{self.object_id}"
+
+
+class LegalHold(models.Model):
+    """A record that must not be disposed of (litigation, an inquiry, a police request)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    record = GenericForeignKey("content_type", "object_id")
+    reason = models.TextField()
+    placed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    placed_at = models.DateTimeField(default=timezone.now)
+    lifted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_reason = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-placed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(lifted_at__isnull=True) & Q(lifted_by__isnull=True))
+                | (Q(lifted_at__isnull=False) & Q(lifted_by__isnull=False) & ~Q(lift_reason="")),
+                name="legal_hold_lift_is_complete",
+            ),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_open_legal_hold_per_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Legal hold on {self.content_type.model} #{self.object_id}"
+
+
+class DisposalRecord(models.Model):
+    """What is left when a record is disposed of at the end of its retention period.
+
+    It says that the item existed, under which rule it went, and who approved it;
+    it holds no name and no account.
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Awaiting the DSL's approval"
+        REFUSED = "refused", "Refused"
+        DISPOSED = "disposed", "Disposed of"
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.CharField(max_length=64)
+    reference = models.CharField(
+        max_length=200, help_text="A description that names no one, e.g. 'Visit #123, 2017'."
+    )
+    rule = models.CharField(max_length=200)
+    due = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="requested")
+                | (Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
+                name="disposal_decision_has_who_and_when",
+            ),
+            models.UniqueConstraint(
+                fields=["content_type", "object_id"],
+                condition=~Q(status="refused"),
+                name="one_live_disposal_per_record",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference

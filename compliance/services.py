@@ -24,7 +24,9 @@ def staff_set_login(
     The roles are Django groups; a user may hold several. Group changes are kept
     in the user's history (the `groups` many-to-many is tracked).
     """
-    staff = StaffMember.objects.select_for_update().select_related("user").get(pk=staff.pk)
+    staff = (
+        StaffMember.objects.select_for_update(of=("self",)).select_related("user").get(pk=staff.pk)
+    )
     user = staff.user
     if user is None:
         user = User(username=username)

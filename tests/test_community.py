@@ -129,6 +129,7 @@ def test_a_visit_cannot_end_before_it_began(client, office, community):
             "left": "2026-11-02T09:00",
             "purpose": "Meeting",
             "host": community["staff"].pk,
+            "version": community["visit"].version,
         },
     )
     assert response.status_code == 200
@@ -169,6 +170,7 @@ def test_the_headteacher_edits_the_school(client, headteacher, school):
             "safeguarding_partnership_contact": "",
             "education_safeguarding_service_contact": "",
             "safeguarding_lead_governor": governor.pk,
+            "version": school.version,
         },
     )
     assert response.status_code == 302
@@ -194,6 +196,7 @@ def test_deactivating_a_staff_member_ends_their_login_at_once(client, dsl, teach
             "job_title": "Class teacher",
             "mis_id": "",
             "active": "",
+            "version": staff.version,
         },
     )
     assert response.status_code == 302

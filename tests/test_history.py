@@ -39,6 +39,7 @@ def test_a_change_through_a_form_names_the_user_and_the_field(client, office, ds
             "mis_id": "",
             "joined": "2022-09-01",
             "left": "",
+            "version": learner.version,
         },
     )
     assert response.status_code == 302
@@ -62,7 +63,12 @@ def test_many_to_many_changes_are_in_history_with_names(client, dsl, community):
     client.force_login(dsl)
     client.post(
         reverse("compliance:class_edit", args=[form_class.pk]),
-        {"name": form_class.name, "year_group": "3", "teachers": [newcomer.pk]},
+        {
+            "name": form_class.name,
+            "year_group": "3",
+            "teachers": [newcomer.pk],
+            "version": form_class.version,
+        },
     )
     page = client.get(reverse("compliance:history", args=["class", form_class.pk])).content.decode()
     assert "Nadia Newcomer" in page
@@ -87,7 +93,12 @@ def test_the_audit_page_filters_by_person_kind_and_date(client, dsl, office, com
     client.force_login(office)
     client.post(
         reverse("compliance:class_edit", args=[community["my_class"].pk]),
-        {"name": "3A renamed", "year_group": "3", "teachers": []},
+        {
+            "name": "3A renamed",
+            "year_group": "3",
+            "teachers": [],
+            "version": community["my_class"].version,
+        },
     )
     client.force_login(dsl)
     url = reverse("compliance:audit")

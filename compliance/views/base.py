@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.db.models import Model, QuerySet
 from django.http import HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
 from compliance import access
+from compliance.concurrency import StaleEdit, save_if_current
 from compliance.policy import RULES as POLICY_RULES
 
 
@@ -111,7 +113,19 @@ class RecordCreateView(PolicyRuleMixin, SavedMessageMixin, CreateView):
 
 
 class RecordUpdateView(PolicyRuleMixin, SavedMessageMixin, UpdateView):
+    """Edits a record; a save based on a stale copy shows both versions instead (409)."""
+
     template_name = "compliance/record_form.html"
+
+    def form_valid(self, form):
+        try:
+            return save_if_current(
+                instance=form.instance,
+                expected_version=form.cleaned_data["version"],
+                write=lambda: super(RecordUpdateView, self).form_valid(form),
+            )
+        except StaleEdit as stale:
+            return conflict_response(self.request, form, stale.current)
 
     def get_object(self, queryset=None) -> Model:
         return access.get_for_edit(self.request.user, self.model, self.kwargs["pk"])
@@ -121,3 +135,39 @@ class RecordUpdateView(PolicyRuleMixin, SavedMessageMixin, UpdateView):
         context["title"] = f"Edit {self.object}"
         context["cancel_url"] = self.object.get_absolute_url()
         return context
+
+
+def conflict_response(request, form, current: Model):
+    """Both versions side by side: what this person typed, and what is saved now."""
+    rows = []
+    for name, field in form.fields.items():
+        if name == "version" or field.widget.is_hidden:
+            continue
+        typed = form.cleaned_data.get(name)
+        saved = getattr(current, name, None)
+        if hasattr(saved, "all"):  # many-to-many
+            saved = ", ".join(str(item) for item in saved.all()) or "(none)"
+            typed = ", ".join(str(item) for item in typed or []) or "(none)"
+        elif hasattr(current, f"get_{name}_display"):
+            saved = getattr(current, f"get_{name}_display")()
+            typed = dict(field.choices).get(typed, typed) if hasattr(field, "choices") else typed
+        rows.append(
+            {
+                "label": field.label or name,
+                "typed": "" if typed is None else typed,
+                "saved": "" if saved is None else saved,
+                "differs": str(typed or "") != str(saved or ""),
+            }
+        )
+    latest = current.history.select_related("history_user").first()
+    return render(
+        request,
+        "compliance/conflict.html",
+        {
+            "object": current,
+            "rows": rows,
+            "latest": latest,
+            "edit_url": request.path,
+        },
+        status=409,
+    )

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from compliance import access, filters, forms, services
+from compliance.concurrency import StaleEdit, save_if_current
 from compliance.models import (
     FormClass,
     Learner,
@@ -24,6 +25,7 @@ from compliance.views.base import (
     RecordDetailView,
     RecordListView,
     RecordUpdateView,
+    conflict_response,
 )
 
 # School: one row, seen by everyone with a role, edited by the DSL and headteacher.
@@ -49,7 +51,17 @@ def school_edit(request):
     school = School.current() or School()
     form = forms.SchoolForm(request.POST or None, instance=school)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        try:
+            if school.pk is None:
+                form.save()
+            else:
+                save_if_current(
+                    instance=form.instance,
+                    expected_version=form.cleaned_data["version"],
+                    write=form.save,
+                )
+        except StaleEdit as stale:
+            return conflict_response(request, form, stale.current)
         messages.success(request, "Saved the school's details.")
         return redirect("compliance:school")
     return render(

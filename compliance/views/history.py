@@ -83,7 +83,10 @@ def _field(model: type[Model], name: str):
 
 
 def _raw_changes(record, previous) -> list:
-    return [] if previous is None else record.diff_against(previous).changes
+    # the version counter (compliance.concurrency) changes on every save: not news
+    if previous is None:
+        return []
+    return [c for c in record.diff_against(previous).changes if c.field != "version"]
 
 
 def _m2m_ids(model: type[Model], change) -> tuple[type[Model], str, set] | None:

@@ -14,7 +14,7 @@ from compliance.importers import ImportKind
 from compliance.policy import RULES
 
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-# A page of a thousand problems is already more than anyone reads; the command lists them all.
+# Hundreds of problems are more than anyone reads on a page; the command lists them all.
 ERRORS_SHOWN = 500
 
 _AFTER_IMPORT = {
