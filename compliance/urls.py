@@ -1,7 +1,7 @@
 from django.urls import path
 
 from compliance.views import community as c
-from compliance.views import dashboard, history, imports
+from compliance.views import dashboard, history, imports, retention, subject_access
 
 app_name = "compliance"
 
@@ -36,6 +36,8 @@ urlpatterns = [
     path("import/", imports.import_upload, name="import"),
     path("history/<slug:kind>/<int:pk>/", history.record_history, name="history"),
     path("audit/", history.audit, name="audit"),
+    *retention.urlpatterns,
+    *subject_access.urlpatterns,
 ]
 
 dashboard_urlpatterns = [path("", dashboard.dashboard, name="dashboard")]

@@ -1,9 +1,11 @@
-"""Every URL pattern, every role, against the checked-in table in tests/authz_matrix.py."""
+"""Every URL pattern, every role, against the checked-in table in tests/authz/."""
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.authz_matrix import MATRIX, ROLES
+from tests.authz import ROLES, matrix, url_kwargs
+
+MATRIX = matrix()
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> set[str]:
@@ -27,29 +29,13 @@ def _project_patterns() -> set[str]:
 
 def test_every_url_is_in_the_matrix():
     missing = _project_patterns() - set(MATRIX)
-    assert not missing, f"URL patterns missing from tests/authz_matrix.py: {sorted(missing)}"
+    assert not missing, f"URL patterns missing from tests/authz/: {sorted(missing)}"
     stale = set(MATRIX) - _project_patterns()
     assert not stale, f"Rows for URLs that no longer exist: {sorted(stale)}"
 
 
 def _url_for(name: str, objects: dict) -> str:
-    kwargs_by_name = {
-        "compliance:staff_detail": {"pk": objects["staff"].pk},
-        "compliance:staff_edit": {"pk": objects["staff"].pk},
-        "compliance:staff_login": {"pk": objects["staff"].pk},
-        "compliance:class_detail": {"pk": objects["my_class"].pk},
-        "compliance:class_edit": {"pk": objects["my_class"].pk},
-        "compliance:learner_detail": {"pk": objects["learner"].pk},
-        "compliance:learner_edit": {"pk": objects["learner"].pk},
-        "compliance:parent_detail": {"pk": objects["parent"].pk},
-        "compliance:parent_edit": {"pk": objects["parent"].pk},
-        "compliance:visitor_detail": {"pk": objects["visitor"].pk},
-        "compliance:visitor_edit": {"pk": objects["visitor"].pk},
-        "compliance:visit_detail": {"pk": objects["visit"].pk},
-        "compliance:visit_edit": {"pk": objects["visit"].pk},
-        "compliance:history": {"kind": "learner", "pk": objects["learner"].pk},
-    }
-    return reverse(name, kwargs=kwargs_by_name.get(name, {}))
+    return reverse(name, kwargs=url_kwargs(name, objects))
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
-BLOCKING_IMPACTS = {"serious", "critical", "moderate", "minor"}
+BLOCKING_IMPACTS = {"serious", "critical"}
 ALL_PANELS = {"policy_review", "key_contacts", "community", "my_classes"}
 
 # role: (users key, name and role labels in the header, panels the role sees)
