@@ -6,6 +6,10 @@ class ComplianceConfig(AppConfig):
     verbose_name = "School community and policy"
 
     def ready(self) -> None:
-        from compliance import panels
+        from django.db.models.signals import post_migrate
+
+        from compliance import audit_db, panels, subject_access
 
         panels.register()
+        subject_access.register()
+        post_migrate.connect(audit_db._after_migrate, sender=self)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.db.models import Model
 
-from compliance.models import StaffMember, User
+from compliance.models import RecordAccess, StaffMember, User
 from compliance.roles import Role
 
 
@@ -62,3 +64,13 @@ def staff_save(*, staff: StaffMember) -> StaffMember:
         user.is_active = staff.active
         user.save(update_fields=["is_active"])
     return staff
+
+
+def record_access_log(*, user: User, record: Model, action: str = RecordAccess.Action.VIEW) -> None:
+    """Log one read of a confidential record: who, what, when (never its content)."""
+    RecordAccess.objects.create(
+        user=user,
+        action=action,
+        content_type=ContentType.objects.get_for_model(type(record)),
+        object_id=str(record.pk),
+    )

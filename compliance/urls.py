@@ -36,6 +36,7 @@ urlpatterns = [
     path("import/", imports.import_upload, name="import"),
     path("history/<slug:kind>/<int:pk>/", history.record_history, name="history"),
     path("audit/", history.audit, name="audit"),
+    path("audit/access/", history.access_log, name="access_log"),
     *retention.urlpatterns,
     *subject_access.urlpatterns,
 ]

@@ -21,3 +21,6 @@ urlpatterns = [
     path("community/", include("compliance.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler403 = "compliance.views.errors.permission_denied"
+handler500 = "compliance.views.errors.server_error"

@@ -9,7 +9,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.generic import CreateView, DetailView, ListView, UpdateView
 
-from compliance import access
+from compliance import access, services
 from compliance.concurrency import StaleEdit, save_if_current
 from compliance.policy import RULES as POLICY_RULES
 
@@ -72,10 +72,15 @@ class RecordListView(PolicyRuleMixin, ListView):
 
 class RecordDetailView(PolicyRuleMixin, DetailView):
     select_related: tuple[str, ...] = ()
+    # a record about a child: every read is logged (policy section 9, confidentiality)
+    confidential = False
 
     def get_object(self, queryset=None) -> Model:
         qs = self.model.objects.select_related(*self.select_related)
-        return access.get_for_view(self.request.user, self.model, self.kwargs["pk"], qs)
+        obj = access.get_for_view(self.request.user, self.model, self.kwargs["pk"], qs)
+        if self.confidential:
+            services.record_access_log(user=self.request.user, record=obj)
+        return obj
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

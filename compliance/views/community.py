@@ -210,6 +210,7 @@ class LearnerDetail(RecordDetailView):
     select_related = ("form_class",)
     template_name = "compliance/learner_detail.html"
     policy_rule = "learners"
+    confidential = True
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -244,6 +245,7 @@ class ParentDetail(RecordDetailView):
     model = ParentCarer
     template_name = "compliance/parent_detail.html"
     policy_rule = "parents"
+    confidential = True
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import CharField, F, Model, Value
@@ -18,6 +19,7 @@ from compliance.models import (
     FormClass,
     Learner,
     ParentCarer,
+    RecordAccess,
     School,
     StaffMember,
     User,
@@ -238,5 +240,68 @@ def audit(request):
     return render(
         request,
         "compliance/audit.html",
+        {"form": form, "page_obj": page, "rows": rows, "query_string": query.urlencode()},
+    )
+
+
+class AccessLogFilterForm(forms.Form):
+    person = forms.ModelChoiceField(
+        queryset=User.objects.order_by("last_name", "first_name", "username"),
+        required=False,
+        label="Opened by",
+    )
+    kind = forms.ChoiceField(
+        choices=[("", "All kinds")]
+        + [(slug, model._meta.verbose_name.capitalize()) for slug, model in HISTORY_KINDS.items()],
+        required=False,
+        label="Kind of record",
+    )
+    record = forms.IntegerField(required=False, min_value=1, label="Record number")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+def access_log(request):
+    """Every read of a confidential record, newest first: the DSL only."""
+    if not access.may_view_audit(request.user):
+        raise PermissionDenied("Only the DSL sees who opened which record.")
+    form = AccessLogFilterForm(request.GET or None)
+    entries = RecordAccess.objects.select_related("user", "content_type")
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["person"]:
+            entries = entries.filter(user=data["person"])
+        if data["kind"]:
+            model = HISTORY_KINDS[data["kind"]]
+            entries = entries.filter(content_type=ContentType.objects.get_for_model(model))
+        if data["record"]:
+            entries = entries.filter(object_id=str(data["record"]))
+        if data["date_from"]:
+            entries = entries.filter(at__date__gte=data["date_from"])
+        if data["date_to"]:
+            entries = entries.filter(at__date__lte=data["date_to"])
+    page = Paginator(entries.order_by("-at", "-pk"), 50).get_page(request.GET.get("page"))
+    rows = []
+    for entry in page:
+        model = entry.content_type.model_class()
+        slug = _SLUG_OF.get(model)
+        rows.append(
+            {
+                "entry": entry,
+                "kind": model._meta.verbose_name if model else entry.content_type.model,
+                "url": reverse("compliance:history", args=[slug, entry.object_id])
+                if slug and entry.object_id.isdigit()
+                else "",
+            }
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "compliance/access_log.html",
         {"form": form, "page_obj": page, "rows": rows, "query_string": query.urlencode()},
     )

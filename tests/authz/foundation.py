@@ -48,6 +48,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     # the history of a learner: the DSL, and those who may change learners
     "compliance:history": EDITORS,
     "compliance:audit": DSL_ONLY,
+    "compliance:access_log": DSL_ONLY,
 }
 
 

@@ -4,7 +4,9 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 
+from compliance.roles import Role
 from tests import factories
 
 # Playwright's sync API runs an event loop in the test thread; the ORM must still work there.
@@ -28,12 +30,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(message)
 
 
-@pytest.fixture
-def seeded(live_server, transactional_db, django_db_serialized_rollback, users, community):
-    """Everyone, a small school and a policy version, in the database the live server reads.
+@pytest.fixture(autouse=True)
+def role_groups(transactional_db):
+    """The role groups, which a data migration creates.
 
-    live_server needs a transactional database, which is flushed after each test; serialized
-    rollback restores what the migrations put there (the role groups) before the next one.
+    live_server needs a transactional database, and each transactional test ends by flushing
+    every table, so whatever ran before (another browser test, or any other transactional
+    test) may have removed them. Serialized rollback is no help here: after a flush without
+    it, restoring clashes with the content types that post_migrate has already recreated.
     """
+    for role in Role:
+        Group.objects.get_or_create(name=role.value)
+
+
+@pytest.fixture
+def seeded(live_server, role_groups, users, community):
+    """Everyone, a small school and a policy version, in the database the live server reads."""
     policy = factories.PolicyVersionFactory()
     return {"users": users, "community": community, "policy": policy}
