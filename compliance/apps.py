@@ -8,8 +8,9 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from compliance import audit_db, panels, subject_access
+        from compliance import audit_db, panels, retention, subject_access
 
         panels.register()
+        retention.register()
         subject_access.register()
         post_migrate.connect(audit_db._after_migrate, sender=self)

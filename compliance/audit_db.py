@@ -10,6 +10,8 @@ add are covered without a migration of their own.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django.apps import apps
 from django.db import connections
 
@@ -57,12 +59,26 @@ def install_append_only_triggers(using: str = "default") -> int:
     return len(tables)
 
 
-def allow_history_purge(using: str = "default") -> None:
-    """For the current transaction only: let a DSL-approved disposal delete history rows."""
+@contextmanager
+def history_purge_allowed(using: str = "default"):
+    """Within this block only: let a DSL-approved disposal delete history rows.
+
+    Must run inside a transaction. The setting is switched off again on the way out, so it
+    never leaks into the rest of an enclosing transaction.
+    """
     connection = connections[using]
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET LOCAL {PURGE_SETTING} = 'on'")
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL {PURGE_SETTING} = 'on'")
+    try:
+        yield
+    finally:
+        # after an error the transaction is rolled back, which undoes SET LOCAL as well
+        if not connection.needs_rollback:
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET LOCAL {PURGE_SETTING} = 'off'")
 
 
 def _after_migrate(sender, using="default", **kwargs) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
 
 from compliance.models import RecordAccess, StaffMember, User
-from compliance.roles import Role
+from compliance.roles import role_groups
 
 
 @transaction.atomic
@@ -42,8 +41,7 @@ def staff_set_login(
     elif user.pk is None:
         user.set_unusable_password()
     user.save()
-    wanted = {Role(role) for role in roles}
-    user.groups.set(Group.objects.filter(name__in=wanted))
+    user.groups.set(role_groups(set(roles)))
     if staff.user_id != user.pk:
         staff.user = user
         staff.save(update_fields=["user"])

@@ -3,7 +3,6 @@
 import datetime
 
 import factory
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from compliance.models import (
@@ -20,6 +19,7 @@ from compliance.models import (
     VisitorType,
     YearGroup,
 )
+from compliance.roles import role_groups
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -39,7 +39,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
-            self.groups.set(Group.objects.filter(name__in=extracted))
+            self.groups.set(role_groups(extracted))
         if create:
             self.save()
 
