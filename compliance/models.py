@@ -394,6 +394,55 @@ class Visit(models.Model):
         return reverse("compliance:visit_detail", args=[self.pk])
 
 
+class Acknowledgement(models.Model):
+    """A staff member or a regular visitor acknowledged the policy or the acceptable use policy.
+
+    The acceptable use policy tells them that activity on school devices may be monitored
+    for safeguarding reasons (section 4); a school device is issued only after it.
+    """
+
+    class Kind(models.TextChoices):
+        POLICY = "policy", "Mobile and Smart Technology Policy"
+        AUP = "aup", "Acceptable use policy (activity on school devices may be monitored)"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    staff = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acknowledgements",
+    )
+    visitor = models.ForeignKey(
+        Visitor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="acknowledgements",
+    )
+    policy_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-acknowledged_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(staff__isnull=False) & Q(visitor__isnull=True))
+                | (Q(staff__isnull=True) & Q(visitor__isnull=False)),
+                name="acknowledgement_has_exactly_one_person",
+            ),
+        ]
+        indexes = [models.Index(fields=["staff", "kind", "-acknowledged_at"], name="ack_staff_idx")]
+
+    def __str__(self) -> str:
+        who = self.staff or self.visitor
+        return f"{who}: {self.get_kind_display()} on {self.acknowledged_at:%d/%m/%Y}"
+
+
 class RecordAccess(models.Model):
     """One read of a confidential record: who opened what, and when (append-only)."""
 

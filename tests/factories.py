@@ -127,3 +127,53 @@ class VisitFactory(factory.django.DjangoModelFactory):
     visitor = factory.SubFactory(VisitorFactory)
     purpose = "Meeting"
     host = factory.SubFactory(StaffMemberFactory)
+
+
+# Devices ---------------------------------------------------------------------------
+
+
+class DeviceCategoryFactory(factory.django.DjangoModelFactory):
+    """Categories come from a data migration; get_or_create survives a flushed database."""
+
+    class Meta:
+        model = "devices.DeviceCategory"
+        django_get_or_create = ("name",)
+
+    name = "Mobile phone"
+    can_communicate = True
+    can_record_images = True
+    can_record_sound = True
+
+
+class SchoolDeviceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "devices.SchoolDevice"
+
+    asset_tag = factory.Sequence(lambda n: f"VRPS-{n:04}")
+    category = factory.SubFactory(DeviceCategoryFactory)
+    make_model = "Example Phone 12"
+    passcode_set = True
+
+
+class AupAcknowledgementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "compliance.Acknowledgement"
+
+    kind = "aup"
+    staff = factory.SubFactory(StaffMemberFactory)
+    recorded_by = factory.SubFactory(UserFactory)
+
+
+class ExemptionFactory(factory.django.DjangoModelFactory):
+    """A learner's medical exemption, as requested (status set only by services)."""
+
+    class Meta:
+        model = "devices.Exemption"
+
+    kind = "learner_exceptional"
+    learner = factory.SubFactory(LearnerFactory)
+    category = factory.SubFactory(DeviceCategoryFactory)
+    reason = "Blood glucose monitoring through an app on her phone (type 1 diabetes)."
+    starts = factory.LazyFunction(timezone.localdate)
+    ends = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=180))
+    requested_by = factory.SubFactory(UserFactory)
