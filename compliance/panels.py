@@ -8,6 +8,7 @@ from django.urls import reverse
 from compliance import access
 from compliance.dashboard import Panel, register_panel
 from compliance.models import (
+    Acknowledgement,
     FormClass,
     Learner,
     ParentCarer,
@@ -17,7 +18,7 @@ from compliance.models import (
     Visitor,
 )
 from compliance.roles import Role
-from compliance.selectors import key_contacts, request_school
+from compliance.selectors import key_contacts, request_policy, request_school
 
 _COMMUNITY_LINKS = [
     (StaffMember, "Staff", "compliance:staff_list"),
@@ -55,6 +56,27 @@ def _my_classes_context(request) -> dict:
     return {"classes": classes}
 
 
+def _acknowledgements_context(request) -> dict:
+    staff = StaffMember.objects.filter(user=request.user).first()
+    latest = {}
+    if staff is not None:
+        for ack in Acknowledgement.objects.filter(staff=staff).order_by("acknowledged_at"):
+            latest[ack.kind] = ack
+    policy = request_policy(request)
+    items = []
+    for kind in Acknowledgement.Kind:
+        ack = latest.get(kind.value)
+        # a new version of the policy asks again
+        outdated = (
+            ack is not None
+            and kind == Acknowledgement.Kind.POLICY
+            and policy is not None
+            and ack.policy_version_id != policy.pk
+        )
+        items.append({"kind": kind, "ack": ack, "due": ack is None or outdated})
+    return {"staff": staff, "items": items}
+
+
 def _key_contacts_context(request) -> dict:
     return {"contacts": key_contacts(request_school(request))}
 
@@ -89,6 +111,16 @@ def register() -> None:
             ),
             context=_community_context,
             order=30,
+        )
+    )
+    register_panel(
+        Panel(
+            key="acknowledgements",
+            title="Your acknowledgements",
+            template="compliance/panels/acknowledgements.html",
+            visible=access.has_any_role,
+            context=_acknowledgements_context,
+            order=5,
         )
     )
     register_panel(

@@ -8,8 +8,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
 
-from compliance.models import RecordAccess, StaffMember, User
+from compliance.models import Acknowledgement, RecordAccess, StaffMember, User
 from compliance.roles import role_groups
+from compliance.selectors import current_policy
+from compliance.transitions import Refused
 
 
 @transaction.atomic
@@ -71,4 +73,21 @@ def record_access_log(*, user: User, record: Model, action: str = RecordAccess.A
         action=action,
         content_type=ContentType.objects.get_for_model(type(record)),
         object_id=str(record.pk),
+    )
+
+
+@transaction.atomic
+def acknowledgement_record(*, staff: StaffMember, kind: str, by: User) -> Acknowledgement:
+    """A staff member acknowledges the current policy or the acceptable use policy.
+
+    They acknowledge for themselves (it is their word that they have read it); the current
+    policy version is recorded with it, so a new version can ask again.
+    """
+    if staff.user_id != by.pk:
+        raise Refused("Staff acknowledge the policy for themselves, from their own login.")
+    if not staff.active:
+        raise Refused("Only active staff acknowledge the policy.")
+    kind = Acknowledgement.Kind(kind)
+    return Acknowledgement.objects.create(
+        staff=staff, kind=kind, policy_version=current_policy(), recorded_by=by
     )

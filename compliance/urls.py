@@ -1,7 +1,14 @@
 from django.urls import path
 
+from compliance.views import (
+    acknowledge,
+    dashboard,
+    history,
+    imports,
+    retention,
+    subject_access,
+)
 from compliance.views import community as c
-from compliance.views import dashboard, history, imports, retention, subject_access
 
 app_name = "compliance"
 
@@ -34,6 +41,7 @@ urlpatterns = [
     path("visits/<int:pk>/", c.VisitDetail.as_view(), name="visit_detail"),
     path("visits/<int:pk>/edit/", c.VisitUpdate.as_view(), name="visit_edit"),
     path("import/", imports.import_upload, name="import"),
+    path("acknowledge/", acknowledge.acknowledge, name="acknowledge"),
     path("history/<slug:kind>/<int:pk>/", history.record_history, name="history"),
     path("audit/", history.audit, name="audit"),
     path("audit/access/", history.access_log, name="access_log"),

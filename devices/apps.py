@@ -6,7 +6,10 @@ class DevicesConfig(AppConfig):
     verbose_name = "Devices, registers and exemptions"
 
     def ready(self) -> None:
+        from compliance.demo import register_demo_seeder
+        from devices import demo
         from devices.views import confiscations, exemptions, handin, register
 
         for area in (register, handin, confiscations, exemptions):
             area.register_panels()
+        register_demo_seeder("devices", demo.seed, order=10)

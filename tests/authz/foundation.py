@@ -7,6 +7,7 @@ from tests.authz import (
     DSL_ONLY,
     EDITORS,
     EVERYONE,
+    POST_ONLY,
     SENIOR_OFFICE,
     WITH_TEACHERS,
 )
@@ -45,6 +46,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "compliance:visit_detail": SENIOR_OFFICE,
     "compliance:visit_edit": SENIOR_OFFICE,
     "compliance:import": DSL_OFFICE,
+    "compliance:acknowledge": POST_ONLY,
     # the history of a learner: the DSL, and those who may change learners
     "compliance:history": EDITORS,
     "compliance:audit": DSL_ONLY,

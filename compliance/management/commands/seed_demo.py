@@ -23,6 +23,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from compliance.demo import DemoContext, demo_seeders
 from compliance.models import (
     FormClass,
     Learner,
@@ -599,7 +600,14 @@ class Command(BaseCommand):
             self._seed_families(writer, plan.families, classes)
             self._seed_visitors(writer, plan.visitors, staff)
             logins = self._seed_logins(plan.staff, staff)
+            context = DemoContext(
+                today=today, now=now, users={user.username: user for _, user in logins}
+            )
+            # the records of devices, incidents and reception, registered by those apps
+            summaries = [seeder(context) for seeder in demo_seeders()]
         self._report(writer, today, time.monotonic() - started, logins)
+        for summary in summaries:
+            self.stdout.write(summary)
 
     def _seed_staff(self, writer: _Writer, plans: list[StaffPlan]) -> dict[str, StaffMember]:
         wanted = [p.mis_id for p in plans]
