@@ -14,3 +14,6 @@ class ComplianceConfig(AppConfig):
         retention.register()
         subject_access.register()
         post_migrate.connect(audit_db._after_migrate, sender=self)
+        from compliance import security_log
+
+        security_log.connect()

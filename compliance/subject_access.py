@@ -28,6 +28,10 @@ from django.utils import timezone
 from django.utils.text import capfirst
 
 from compliance import access
+
+# The history page's diffing (field labels, choices, names across many-to-many links) is
+# reused so that the export says exactly what the history page says.
+from compliance.history import history_entries
 from compliance.models import (
     Learner,
     ParentCarer,
@@ -37,11 +41,7 @@ from compliance.models import (
     User,
     Visitor,
 )
-from compliance.roles import Role
-
-# The history page's diffing (field labels, choices, names across many-to-many links) is
-# reused so that the export says exactly what the history page says.
-from compliance.views.history import _entries as history_entries
+from compliance.services import record_access_log
 
 
 class PersonKind(models.TextChoices):
@@ -114,9 +114,7 @@ def kind_of(person: Model) -> str:
         raise ValueError(f"{type(person).__name__} is not a kind of person.") from None
 
 
-def may_export(user) -> bool:
-    """Only the DSL exports everything held on a person."""
-    return access.has_role(user, Role.DSL)
+may_export = access.may_export_subject_access
 
 
 _SEARCH_FIELDS: dict[str, tuple[str, ...]] = {
@@ -424,7 +422,10 @@ def _readme(*, context: dict, pdf_name: str, tables: list[_Table]) -> bytes:
         "--------",
         f"{pdf_name}: every section below, as one printable document.",
     ]
-    lines += [f"{t.key}.csv: {t.title} ({len(t.rows)} rows)" for t in tables]
+    lines += [
+        f"{t.key}.csv: {t.title} ({len(t.rows)} row{'' if len(t.rows) == 1 else 's'})"
+        for t in tables
+    ]
     lines += [
         "README.txt: this file.",
         "",
@@ -456,13 +457,7 @@ def subject_access_export(*, person: Model, by: User) -> tuple[str, bytes]:
         raise PermissionDenied("Only the DSL exports everything held on a person.")
     kind = kind_of(person)
     at = timezone.now()
-    RecordAccess.objects.create(
-        user=by,
-        at=at,
-        action=RecordAccess.Action.EXPORT,
-        content_type=ContentType.objects.get_for_model(type(person)),
-        object_id=str(person.pk),
-    )
+    record_access_log(user=by, record=person, action=RecordAccess.Action.EXPORT)
     tables = _tables(person, kind)
     context = {
         "school": School.current(),

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import CharField, F, Model, Value
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 
 from compliance import access
+from compliance.history import TYPE_LABEL, history_entries
 from compliance.models import (
     FormClass,
     Learner,
@@ -39,7 +37,6 @@ HISTORY_KINDS: dict[str, type[Model]] = {
     "user": User,
 }
 _SLUG_OF = {model: slug for slug, model in HISTORY_KINDS.items()}
-_TYPE_LABEL = {"+": "Created", "~": "Changed", "-": "Deleted"}
 
 
 def history_url(obj: Model) -> str:
@@ -60,103 +57,6 @@ def _fetch_for_history(user, model: type[Model], pk) -> Model:
     return obj
 
 
-def _display(field, value) -> str:
-    if value is None or value == "":
-        return "(blank)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
-    if isinstance(value, datetime.date):
-        return value.strftime("%d/%m/%Y")
-    if isinstance(value, list):  # many-to-many: the through rows
-        return ", ".join(sorted(str(item) for item in value)) or "(none)"
-    choices = getattr(field, "choices", None)
-    if choices:
-        return str(dict(choices).get(value, value))
-    return str(value)
-
-
-def _field(model: type[Model], name: str):
-    try:
-        return model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return None
-
-
-def _raw_changes(record, previous) -> list:
-    # the version counter (compliance.concurrency) changes on every save: not news
-    if previous is None:
-        return []
-    return [c for c in record.diff_against(previous).changes if c.field != "version"]
-
-
-def _m2m_ids(model: type[Model], change) -> tuple[type[Model], str, set] | None:
-    """For a many-to-many change: the other side's model, its key in the rows, and its ids."""
-    field = _field(model, change.field)
-    if field is None or not field.many_to_many:
-        return None
-    key = field.m2m_reverse_field_name()
-    ids = {row.get(key) for row in (change.old or []) + (change.new or [])}
-    return field.related_model, key, ids
-
-
-def _entries(records: list, model: type[Model]) -> list[dict]:
-    """History rows oldest first, each with its field-level differences from the one before.
-
-    Names on the other side of many-to-many links are fetched once per kind, not per row.
-    """
-    raw = []
-    previous = None
-    for record in records:
-        raw.append((record, _raw_changes(record, previous)))
-        previous = record
-    wanted: dict[type[Model], set] = {}
-    for _, changes in raw:
-        for change in changes:
-            m2m = _m2m_ids(model, change)
-            if m2m:
-                wanted.setdefault(m2m[0], set()).update(m2m[2])
-    names = {related: related.objects.in_bulk(ids) for related, ids in wanted.items()}
-
-    entries = []
-    for record, changes in raw:
-        rows = []
-        for change in changes:
-            field = _field(model, change.field)
-            label = field.verbose_name if field else change.field
-            m2m = _m2m_ids(model, change)
-            if m2m:
-                related, key, _ = m2m
-                old = [
-                    str(names[related].get(row.get(key), "(removed)")) for row in change.old or []
-                ]
-                new = [
-                    str(names[related].get(row.get(key), "(removed)")) for row in change.new or []
-                ]
-                rows.append(
-                    {"field": label, "old": _display(None, old), "new": _display(None, new)}
-                )
-            else:
-                rows.append(
-                    {
-                        "field": label,
-                        "old": _display(field, change.old),
-                        "new": _display(field, change.new),
-                    }
-                )
-        entries.append(
-            {
-                "when": record.history_date,
-                "who": record.history_user,
-                "type": _TYPE_LABEL.get(record.history_type, record.history_type),
-                "reason": record.history_change_reason,
-                "changes": rows,
-            }
-        )
-    return entries
-
-
 def record_history(request, kind: str, pk):
     model = HISTORY_KINDS.get(kind)
     if model is None:
@@ -165,7 +65,7 @@ def record_history(request, kind: str, pk):
     records = list(
         obj.history.select_related("history_user").order_by("history_date", "history_id")
     )
-    entries = _entries(records, model)
+    entries = history_entries(records, model)
     entries.reverse()
     return render(
         request,
@@ -228,7 +128,7 @@ def audit(request):
         {
             "when": row["history_date"],
             "who": users.get(row["history_user_id"]),
-            "type": _TYPE_LABEL.get(row["history_type"], row["history_type"]),
+            "type": TYPE_LABEL.get(row["history_type"], row["history_type"]),
             "kind": HISTORY_KINDS[row["kind"]]._meta.verbose_name,
             "record_id": row["record_id"],
             "url": reverse("compliance:history", args=[row["kind"], row["record_id"]]),
