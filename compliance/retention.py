@@ -23,7 +23,7 @@ from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, router, transaction
+from django.db import IntegrityError, router, transaction
 from django.db.models import Exists, Model, OuterRef, QuerySet, Value
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.db.models.functions import Cast
@@ -31,8 +31,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from compliance import access
+from compliance.audit_db import history_purge_allowed
 from compliance.dashboard import Panel, register_panel
-from compliance.models import DisposalRecord, LegalHold, Visit
+from compliance.models import DisposalRecord, LegalHold, User, Visit
 from compliance.roles import Role
 
 
@@ -272,7 +273,7 @@ class DueList:
         for (rule, qs), n in zip(self.parts, self.counts(), strict=True):
             low, high = max(start - offset, 0), min(stop - offset, n)
             if low < high:
-                items.extend(DueItem(rule, record, rule.due_date(record)) for record in qs[low:high])
+                items.extend(DueItem(rule, rec, rule.due_date(rec)) for rec in qs[low:high])
             offset += n
         return items
 
@@ -308,12 +309,13 @@ def pending_disposals() -> QuerySet:
 
 def describe_held(holds: list[LegalHold]) -> list[tuple[LegalHold, str]]:
     """Each hold with a reference to its record: one query per kind of record held."""
-    wanted: dict[type[Model], set[str]] = {}
+    wanted: dict[type[Model], set] = {}
     for hold in holds:
         model = hold.content_type.model_class()
-        if model is not None and rules_for(model):
-            wanted.setdefault(model, set()).add(hold.object_id)
-    found = {model: model.objects.in_bulk(list(ids)) for model, ids in wanted.items()}
+        pk = _pk_value(model, hold.object_id) if model is not None else None
+        if pk is not None and rules_for(model):
+            wanted.setdefault(model, set()).add(pk)
+    found = {model: model.objects.in_bulk(list(pks)) for model, pks in wanted.items()}
     described = []
     for hold in holds:
         model = hold.content_type.model_class()
@@ -360,7 +362,7 @@ def _open_hold(record: Model) -> LegalHold | None:
 
 
 @transaction.atomic
-def legal_hold_place(*, record: Model, reason: str, by) -> LegalHold:
+def legal_hold_place(*, record: Model, reason: str, by: User) -> LegalHold:
     """Put a record under legal hold: it cannot be disposed of until the hold is lifted."""
     if not may_place_hold(by):
         raise PermissionDenied("Only the DSL or a deputy DSL places a legal hold.")
@@ -387,7 +389,7 @@ def legal_hold_place(*, record: Model, reason: str, by) -> LegalHold:
 
 
 @transaction.atomic
-def legal_hold_lift(*, hold: LegalHold, reason: str, by) -> LegalHold:
+def legal_hold_lift(*, hold: LegalHold, reason: str, by: User) -> LegalHold:
     """Lift a legal hold (the DSL only); the hold stays on file with who lifted it and why."""
     if not may_lift_hold(by):
         raise PermissionDenied("Only the DSL lifts a legal hold.")
@@ -423,7 +425,7 @@ def _check_due(rule: RetentionRule, record: Model, today: datetime.date) -> date
 
 
 @transaction.atomic
-def disposal_request(*, record: Model, rule_key: str, by) -> DisposalRecord:
+def disposal_request(*, record: Model, rule_key: str, by: User) -> DisposalRecord:
     """Ask the DSL to approve disposing of a record whose retention period has ended.
 
     The DSL or a deputy asks; refused if the record is under a legal hold, not yet due,
@@ -463,7 +465,9 @@ def disposal_request(*, record: Model, rule_key: str, by) -> DisposalRecord:
 
 
 @transaction.atomic
-def disposal_decide(*, disposal: DisposalRecord, approve: bool, note: str, by) -> DisposalRecord:
+def disposal_decide(
+    *, disposal: DisposalRecord, approve: bool, note: str, by: User
+) -> DisposalRecord:
     """The DSL approves or refuses a disposal; approving disposes of the record at once.
 
     "Disposal needs the DSL's approval" is read as: only a user with the `dsl` role
@@ -510,7 +514,7 @@ def disposal_decide(*, disposal: DisposalRecord, approve: bool, note: str, by) -
     return disposal
 
 
-def _decided(disposal: DisposalRecord, status: str, note: str, by) -> None:
+def _decided(disposal: DisposalRecord, status: str, note: str, by: User) -> None:
     disposal.status = status
     disposal.decided_by = by
     disposal.decided_at = timezone.now()
@@ -561,15 +565,10 @@ def _delete_with_history(record: Model) -> None:
     # deleting the record writes one more history row (a snapshot of it): delete the
     # record first, then every history row, that one included
     record.delete()
-    if connection.vendor == "postgresql":
-        # history tables refuse UPDATE and DELETE unless this transaction allows it
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL vrps.allow_history_purge = 'on'")
-    model.history.filter(id=pk).delete()
-    if connection.vendor == "postgresql":
-        # close the window again for the rest of this transaction
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL vrps.allow_history_purge = 'off'")
+    # on PostgreSQL the history tables refuse DELETE unless this block allows it
+    # (SET LOCAL vrps.allow_history_purge = 'on', switched off again on the way out)
+    with history_purge_allowed(router.db_for_write(model)):
+        model.history.filter(id=pk).delete()
 
 
 # The dashboard panel.

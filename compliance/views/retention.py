@@ -15,7 +15,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from compliance import retention
 from compliance.models import DisposalRecord, LegalHold
@@ -56,7 +56,13 @@ class LiftForm(forms.Form):
     reason = forms.CharField(max_length=2000, strip=True)
 
 
-_FIELD_NAMES = {"reason": "the reason", "decision": "approve or refuse", "note": "the note"}
+_FIELD_NAMES = {
+    "rule": "the kind of record",
+    "pk": "the record",
+    "reason": "the reason",
+    "decision": "approve or refuse",
+    "note": "the note",
+}
 
 
 def _require_viewer(request) -> None:
@@ -83,7 +89,7 @@ def _rule_label(key: str) -> str:
         return key
 
 
-@require_GET
+@require_safe
 def review(request):
     """What is due for review, the disposals awaiting the DSL and the open legal holds."""
     _require_viewer(request)
@@ -118,7 +124,7 @@ def review(request):
     )
 
 
-@require_GET
+@require_safe
 def disposals(request):
     """Every disposal asked for, refused or carried out: the record that items existed."""
     _require_viewer(request)
@@ -126,12 +132,13 @@ def disposals(request):
         "-requested_at", "-pk"
     )
     page = Paginator(records, PAGE_SIZE).get_page(request.GET.get("page"))
-    for disposal in page.object_list:
+    rows = list(page.object_list)
+    for disposal in rows:
         disposal.rule_label = _rule_label(disposal.rule)
     return render(
         request,
         "compliance/retention_disposals.html",
-        {"page_obj": page, "policy_rule": POLICY_RULES["confidentiality"]},
+        {"page_obj": page, "rows": rows, "policy_rule": POLICY_RULES["confidentiality"]},
     )
 
 
@@ -148,9 +155,7 @@ def disposal_request(request):
     except (PermissionDenied, RetentionRefused) as refused:
         messages.error(request, str(refused))
     else:
-        messages.success(
-            request, f"Asked the DSL to approve disposing of {disposal.reference}."
-        )
+        messages.success(request, f"Asked the DSL to approve disposing of {disposal.reference}.")
     return _back(request, form.cleaned_data["page"])
 
 
@@ -217,9 +222,7 @@ urlpatterns = [
     path("retention/", review, name="retention_review"),
     path("retention/disposals/", disposals, name="retention_disposals"),
     path("retention/disposals/request/", disposal_request, name="retention_disposal_request"),
-    path(
-        "retention/disposals/<int:pk>/decide/", disposal_decide, name="retention_disposal_decide"
-    ),
+    path("retention/disposals/<int:pk>/decide/", disposal_decide, name="retention_disposal_decide"),
     path("retention/holds/place/", hold_place, name="retention_hold_place"),
     path("retention/holds/<int:pk>/lift/", hold_lift, name="retention_hold_lift"),
 ]
