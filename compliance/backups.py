@@ -188,7 +188,8 @@ def _restore_sqlite(source: Path, target: Path, *, force: bool) -> None:
             f"{target} already holds a database; restoring would replace it. "
             "Choose a new file, or use --force if replacing it is what you mean."
         )
-    if not target.exists():
+    created = not target.exists()
+    if created:
         _create_private(target)
     try:
         with (
@@ -199,6 +200,8 @@ def _restore_sqlite(source: Path, target: Path, *, force: bool) -> None:
             # respected and no stale journal beside the target is replayed over the copy.
             src.backup(dst)
     except sqlite3.Error as exc:
+        if created:
+            target.unlink(missing_ok=True)
         raise BackupError(f"Cannot restore {source} into {target}: {exc}.") from None
 
 
@@ -275,7 +278,7 @@ def _run(program: str, options: list[str], *, settings_dict: dict) -> None:
     if settings_dict.get("PORT"):
         args.append(f"--port={settings_dict['PORT']}")
     args += options  # last, as pg_restore's file name is a positional argument
-    _, secrets = DatabaseClient.settings_to_cmd_args_env(settings_dict, [])
+    _, secrets = DatabaseClient.settings_to_cmd_args_env({"OPTIONS": {}, **settings_dict}, [])
     env = {**os.environ, **(secrets or {})}
     # S603: the program is pg_dump/pg_restore by absolute path; arguments are not a shell line.
     result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)  # noqa: S603
