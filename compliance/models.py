@@ -443,6 +443,71 @@ class Acknowledgement(models.Model):
         return f"{who}: {self.get_kind_display()} on {self.acknowledged_at:%d/%m/%Y}"
 
 
+class LinkedPolicy(models.Model):
+    """A policy this one links with (section 2); incidents name those they fall under."""
+
+    name = models.CharField(max_length=200, unique=True)
+    owner = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    next_review = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "linked policies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActionPlanItem(models.Model):
+    """An action from a review, a debrief or a monitoring check (sections 8 and 9)."""
+
+    class Source(models.TextChoices):
+        REVIEW = "review", "Policy review"
+        DEBRIEF = "debrief", "Incident debrief"
+        MONITORING = "monitoring", "Monitoring check"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+        DROPPED = "dropped", "No longer needed"
+
+    source = models.CharField(max_length=12, choices=Source.choices)
+    # a reference to where it came from (e.g. "INC-2026-0012"), never a name
+    source_reference = models.CharField(max_length=50, blank=True)
+    description = models.TextField()
+    owner = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="actions")
+    due = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN, editable=False
+    )
+    created_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(completed_at__isnull=False),
+                name="action_closed_has_when",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "due"], name="action_status_due_idx")]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+    @property
+    def overdue(self) -> bool:
+        return self.status == self.Status.OPEN and self.due < timezone.localdate()
+
+
 class RecordAccess(models.Model):
     """One read of a confidential record: who opened what, and when (append-only)."""
 

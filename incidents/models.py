@@ -1,0 +1,409 @@
+"""Breach incidents and concerns, the people involved, device searches, referrals,
+contacts with parents, notes added after triage, and the debrief (policy sections 3, 5, 6,
+7 and 9; DfE "Searching, screening and confiscation"; KCSIE; UKCIS "Sharing nudes and
+semi-nudes"; the LADO procedure).
+
+Status fields are set only by the transition functions in `incidents.services`. Once an
+incident is triaged, what the reporter wrote is never edited: later facts are notes.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from compliance.models import LinkedPolicy, Learner, ParentCarer, StaffMember, User, Visitor
+from devices.models import Confiscation
+
+
+class Location(models.Model):
+    """Where on site; the restricted areas of section 3 (classrooms, around pupils) marked."""
+
+    name = models.CharField(max_length=100, unique=True)
+    restricted = models.BooleanField(
+        default=False,
+        help_text="Section 3: devices are not used here (classrooms, or when around pupils).",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} (restricted)" if self.restricted else self.name
+
+
+class Category(models.TextChoices):
+    RESTRICTED_AREA = "restricted_area", "Use in a restricted area"
+    ABUSIVE_MESSAGE = "abusive_message", "Abusive or inappropriate message"
+    OFFENSIVE_CONTENT = "offensive_content", "Offensive content"
+    ILLEGAL_CONTENT = "illegal_content", "Suspected illegal content"
+    UNAUTHORISED_RECORDING = "unauthorised_recording", "Unauthorised photo, video or recording"
+    CYBERBULLYING = "cyberbullying", "Cyberbullying"
+    NUDES = "nudes", "Sharing nudes or semi-nudes"
+    STAFF_PERSONAL_CONTACT = (
+        "staff_personal_contact",
+        "Staff contact with learners or parents on a personal device",
+    )
+    VISITOR_MISUSE = "visitor_misuse", "Visitor misuse"
+    LOSS_THEFT_DAMAGE = "loss_theft_damage", "Loss, theft or damage"
+    OTHER = "other", "Other"
+
+
+# Categories where the image itself must never be viewed, copied or stored: the app
+# accepts no file of any kind on such an incident (UKCIS guidance).
+NO_FILES_CATEGORIES = frozenset({Category.NUDES})
+
+
+class Incident(models.Model):
+    class Status(models.TextChoices):
+        REPORTED = "reported", "Reported"
+        TRIAGED = "triaged", "Triaged"
+        INVESTIGATING = "investigating", "Investigating"
+        AWAITING_DEBRIEF = "debrief", "Awaiting debrief"
+        CLOSED = "closed", "Closed"
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    occurred_at = models.DateTimeField("when it happened", default=timezone.now)
+    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="incidents")
+    category = models.CharField(max_length=30, choices=Category.choices)
+    account = models.TextField(
+        "what happened, in your own words",
+        help_text="Facts only: what you saw and heard, who was there. Once the DSL has "
+        "triaged it, this is never edited; later facts are added as notes.",
+    )
+    policies = models.ManyToManyField(
+        LinkedPolicy,
+        blank=True,
+        related_name="incidents",
+        verbose_name="policies it falls under",
+    )
+    reported_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(
+        max_length=15, choices=Status.choices, default=Status.REPORTED, editable=False
+    )
+    assignee = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    # set at triage (and may be raised later): each one adds a guard on closing
+    child_at_risk = models.BooleanField(default=False, editable=False)
+    suspected_illegal = models.BooleanField(default=False, editable=False)
+    staff_allegation = models.BooleanField(
+        "a staff member may have harmed a child, committed an offence or shown unsuitability",
+        default=False,
+        editable=False,
+    )
+    triaged_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    triaged_at = models.DateTimeField(null=True, blank=True, editable=False)
+    conduct_outcome = models.TextField(
+        "code of conduct outcome", blank=True, editable=False
+    )
+    parents_not_told_reason = models.TextField(blank=True, editable=False)
+    closed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords(m2m_fields=[policies])
+
+    class Meta:
+        ordering = ["-reported_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="reported")
+                | (Q(triaged_by__isnull=False) & Q(triaged_at__isnull=False)),
+                name="incident_triage_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed")
+                | (Q(closed_by__isnull=False) & Q(closed_at__isnull=False)),
+                name="incident_close_has_who_and_when",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-reported_at"], name="incident_status_idx"),
+            models.Index(fields=["reported_by", "-reported_at"], name="incident_reporter_idx"),
+            models.Index(fields=["category", "-occurred_at"], name="incident_category_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:incident_detail", args=[self.pk])
+
+    @property
+    def accepts_files(self) -> bool:
+        return self.category not in NO_FILES_CATEGORIES
+
+
+class Involvement(models.Model):
+    """A person involved in an incident, and their part in it."""
+
+    class Part(models.TextChoices):
+        SUBJECT = "subject", "Subject (did it, or is alleged to have)"
+        AFFECTED = "affected", "Affected"
+        WITNESS = "witness", "Witness"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="people")
+    part = models.CharField(max_length=10, choices=Part.choices)
+    learner = models.ForeignKey(
+        Learner, on_delete=models.PROTECT, null=True, blank=True, related_name="involvements"
+    )
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="involvements"
+    )
+    visitor = models.ForeignKey(
+        Visitor, on_delete=models.PROTECT, null=True, blank=True, related_name="involvements"
+    )
+    added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["part", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(learner__isnull=False) & Q(staff__isnull=True) & Q(visitor__isnull=True)
+                )
+                | (Q(learner__isnull=True) & Q(staff__isnull=False) & Q(visitor__isnull=True))
+                | (Q(learner__isnull=True) & Q(staff__isnull=True) & Q(visitor__isnull=False)),
+                name="involvement_has_exactly_one_person",
+            ),
+        ]
+        indexes = [models.Index(fields=["learner", "incident"], name="involvement_learner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.get_part_display()})"
+
+    @property
+    def person(self):
+        return self.learner or self.staff or self.visitor
+
+
+class Note(models.Model):
+    """A dated addendum: a correction or a later fact. Notes are never edited."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="notes")
+    text = models.TextField()
+    written_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["written_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Note on {self.incident} at {timezone.localtime(self.written_at):%d/%m/%Y %H:%M}"
+
+
+class Search(models.Model):
+    """A search of a learner's device (DfE "Searching, screening and confiscation", 2022)."""
+
+    class ConsentBy(models.TextChoices):
+        LEARNER = "learner", "The learner"
+        PARENT_CARER = "parent_carer", "A parent or carer"
+
+    class Deletion(models.TextChoices):
+        NONE = "none", "Nothing deleted"
+        DELETED = "deleted", "Content deleted"
+        ASKED = "asked", "The learner was asked to delete content"
+
+    class Outcome(models.TextChoices):
+        RETURNED = "returned", "Device returned"
+        RETAINED = "retained", "Device retained by the school"
+        POLICE = "police", "Device handed to the police"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="searches")
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="searches")
+    device = models.CharField(max_length=200, help_text="Which device: make, colour, case.")
+    searched_at = models.DateTimeField()
+    place = models.CharField("where the search took place", max_length=200)
+    led_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The DSL, a deputy or the headteacher.",
+    )
+    second_staff = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="second member of staff present",
+    )
+    no_second_reason = models.TextField("why no second member of staff was present", blank=True)
+    grounds = models.TextField("grounds for the search")
+    sought = models.TextField("what was being looked for")
+    consent_by = models.CharField(max_length=15, choices=ConsentBy.choices)
+    consent_parent = models.ForeignKey(
+        ParentCarer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    consent_how = models.CharField("how consent was given", max_length=200)
+    found_nothing = models.BooleanField(default=False)
+    found = models.TextField("what was found", blank=True)
+    deletion = models.CharField(max_length=10, choices=Deletion.choices, default=Deletion.NONE)
+    deleted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    deletion_reason = models.TextField(blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices)
+    confiscation = models.ForeignKey(
+        Confiscation, on_delete=models.PROTECT, null=True, blank=True, related_name="searches"
+    )
+    parents_told_at = models.DateTimeField(null=True, blank=True)
+    parents_told_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-searched_at", "-pk"]
+        verbose_name_plural = "searches"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(second_staff__isnull=False) | ~Q(no_second_reason=""),
+                name="search_has_witness_or_reason",
+            ),
+            models.CheckConstraint(
+                condition=(Q(consent_by="learner") & Q(consent_parent__isnull=True))
+                | (Q(consent_by="parent_carer") & Q(consent_parent__isnull=False)),
+                name="search_consent_names_who",
+            ),
+            models.CheckConstraint(
+                condition=(Q(found_nothing=True) & Q(found=""))
+                | (Q(found_nothing=False) & ~Q(found="")),
+                name="search_found_or_nothing",
+            ),
+            models.CheckConstraint(
+                condition=Q(deletion="none")
+                | (Q(deleted_by__isnull=False) & ~Q(deletion_reason="")),
+                name="search_deletion_has_who_and_why",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="police") | Q(confiscation__isnull=False),
+                name="search_police_outcome_has_custody",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Search for {self.incident} on {timezone.localtime(self.searched_at):%d/%m/%Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:search_detail", args=[self.pk])
+
+
+class Referral(models.Model):
+    """A referral to an agency, or advice sought from one (section 9)."""
+
+    class Agency(models.TextChoices):
+        POLICE = "police", "Police"
+        LADO = "lado", "LADO (Local Authority Designated Officer)"
+        SOCIAL_CARE = "social_care", "Children's social care"
+        ESS = "ess", "Education Safeguarding Service (advice)"
+        OTHER = "other", "Other agency"
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="referrals")
+    agency = models.CharField(max_length=15, choices=Agency.choices)
+    made_at = models.DateTimeField(default=timezone.now)
+    made_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    contact = models.CharField("who was spoken to", max_length=200)
+    reference = models.CharField("their reference number", max_length=100, blank=True)
+    advice = models.TextField("advice given", blank=True)
+    outcome = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["made_at", "pk"]
+        indexes = [models.Index(fields=["agency", "made_at"], name="referral_agency_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_agency_display()} for {self.incident}"
+
+
+class ParentContact(models.Model):
+    """Parents or carers told of a concern (section 6: shared with parents as appropriate)."""
+
+    class How(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        IN_PERSON = "in_person", "In person"
+        LETTER = "letter", "Letter"
+        EMAIL = "email", "Email"
+
+    incident = models.ForeignKey(
+        Incident, on_delete=models.PROTECT, related_name="parent_contacts"
+    )
+    parent = models.ForeignKey(ParentCarer, on_delete=models.PROTECT, related_name="+")
+    told_at = models.DateTimeField(default=timezone.now)
+    told_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    how = models.CharField(max_length=10, choices=How.choices)
+    summary = models.TextField("what they were told")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["told_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.parent} told of {self.incident}"
+
+
+class Debrief(models.Model):
+    """Leadership's debrief after the investigation (section 9): lessons and changes."""
+
+    incident = models.OneToOneField(Incident, on_delete=models.PROTECT, related_name="debrief")
+    held_on = models.DateField()
+    attendees = models.ManyToManyField(StaffMember, related_name="+")
+    lessons = models.TextField("lessons learnt")
+    policy_changes = models.TextField("policy changes", blank=True)
+    curriculum_changes = models.TextField("curriculum changes", blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords(m2m_fields=[attendees])
+
+    def __str__(self) -> str:
+        return f"Debrief of {self.incident}"
+
+
+class Attachment(models.Model):
+    """A file of evidence (a screenshot of a message, a letter). Never on an incident whose
+    category forbids files (sharing nudes or semi-nudes): see NO_FILES_CATEGORIES."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to="incidents/%Y/")
+    description = models.CharField(max_length=200)
+    uploaded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    # a file that must not be kept (e.g. it turned out to be an image of a child) is removed
+    # by the DSL; this record of it stays
+    removed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    removed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    removal_reason = models.TextField(blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(removed_at__isnull=True) & ~Q(file=""))
+                | (
+                    Q(removed_at__isnull=False)
+                    & Q(removed_by__isnull=False)
+                    & ~Q(removal_reason="")
+                    & Q(file="")
+                ),
+                name="attachment_removal_is_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description
