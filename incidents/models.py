@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from compliance.models import LinkedPolicy, Learner, ParentCarer, StaffMember, User, Visitor
+from compliance.models import Learner, LinkedPolicy, ParentCarer, StaffMember, User, Visitor
 from devices.models import Confiscation
 
 
@@ -101,9 +101,7 @@ class Incident(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
     )
     triaged_at = models.DateTimeField(null=True, blank=True, editable=False)
-    conduct_outcome = models.TextField(
-        "code of conduct outcome", blank=True, editable=False
-    )
+    conduct_outcome = models.TextField("code of conduct outcome", blank=True, editable=False)
     parents_not_told_reason = models.TextField(blank=True, editable=False)
     closed_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
@@ -339,9 +337,7 @@ class ParentContact(models.Model):
         LETTER = "letter", "Letter"
         EMAIL = "email", "Email"
 
-    incident = models.ForeignKey(
-        Incident, on_delete=models.PROTECT, related_name="parent_contacts"
-    )
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="parent_contacts")
     parent = models.ForeignKey(ParentCarer, on_delete=models.PROTECT, related_name="+")
     told_at = models.DateTimeField(default=timezone.now)
     told_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")

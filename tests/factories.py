@@ -177,3 +177,30 @@ class ExemptionFactory(factory.django.DjangoModelFactory):
     starts = factory.LazyFunction(timezone.localdate)
     ends = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=180))
     requested_by = factory.SubFactory(UserFactory)
+
+
+# Incidents ---------------------------------------------------------------------------
+
+
+class LocationFactory(factory.django.DjangoModelFactory):
+    """Locations come from a data migration; get_or_create survives a flushed database."""
+
+    class Meta:
+        model = "incidents.Location"
+        django_get_or_create = ("name",)
+
+    name = "Classroom"
+    restricted = True
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    """A reported incident (status is set only by services)."""
+
+    class Meta:
+        model = "incidents.Incident"
+
+    reference = factory.Sequence(lambda n: f"INC-2026-T{n:05}")
+    location = factory.SubFactory(LocationFactory)
+    category = "restricted_area"
+    account = "I saw a phone being used to take photos of pupils in the classroom."
+    reported_by = factory.SubFactory(UserFactory)

@@ -28,6 +28,8 @@ urlpatterns = [
     ),
     path("accounts/mfa/", include("compliance.views.mfa")),
     path("community/", include("compliance.urls")),
+    path("devices/", include("devices.urls")),
+    path("incidents/", include("incidents.urls")),
     path("admin/", admin.site.urls),
 ]
 

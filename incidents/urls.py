@@ -1,0 +1,11 @@
+from incidents.views import chronology, incident, queue, report, searches
+
+app_name = "incidents"
+
+urlpatterns = [
+    *report.urlpatterns,
+    *queue.urlpatterns,
+    *incident.urlpatterns,
+    *searches.urlpatterns,
+    *chronology.urlpatterns,
+]
