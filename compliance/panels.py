@@ -44,6 +44,11 @@ def _community_context(request) -> dict:
         tools.append({"label": "Import from the MIS", "url": reverse("compliance:import")})
     if access.may_view_audit(user):
         tools.append({"label": "Audit history", "url": reverse("compliance:audit")})
+        tools.append({"label": "Who opened which record", "url": reverse("compliance:access_log")})
+    if access.may_export_subject_access(user):
+        tools.append(
+            {"label": "Subject access export", "url": reverse("compliance:subject_access_choose")}
+        )
     return {"links": links, "tools": tools}
 
 

@@ -12,6 +12,7 @@ from django.views.generic import CreateView, DetailView, ListView, UpdateView
 from compliance import access, services
 from compliance.concurrency import StaleEdit, save_if_current
 from compliance.policy import RULES as POLICY_RULES
+from compliance.record_links import links_for
 
 
 class PolicyRuleMixin:
@@ -87,6 +88,7 @@ class RecordDetailView(PolicyRuleMixin, DetailView):
         user = self.request.user
         context["may_edit"] = access.may_edit_kind(user, self.model)
         context["may_view_history"] = access.may_view_history(user, self.object)
+        context["record_links"] = links_for(user, self.object)
         return context
 
 
