@@ -145,6 +145,50 @@ def device_report_lost(*, device: SchoolDevice, details: str, by: User) -> Schoo
     return device
 
 
+@transaction.atomic
+def device_found(*, device: SchoolDevice, details: str, by: User) -> SchoolDevice:
+    """A device reported lost or stolen is back: it returns to the store."""
+    _require(
+        has_role(by, Role.OFFICE, Role.DSL, Role.HEADTEACHER),
+        "Only the office, the DSL or the headteacher records a device found.",
+    )
+    _require(bool(details.strip()), "Say where it was found.")
+    device = _lock(device)
+    _require(
+        device.status == SchoolDevice.Status.LOST_OR_STOLEN,
+        f"{device.asset_tag} is not lost or stolen.",
+    )
+    stamp = timezone.localtime().strftime("%d/%m/%Y %H:%M")
+    device.notes = f"{device.notes}\n[{stamp}] Found: {details.strip()}".strip()
+    device.status = SchoolDevice.Status.IN_STORE
+    device.version += 1
+    device.save()
+    return device
+
+
+@transaction.atomic
+def device_retire(*, device: SchoolDevice, reason: str, by: User) -> SchoolDevice:
+    """A device leaves service (broken, replaced, never found). It stays on the register."""
+    _require(
+        has_role(by, Role.OFFICE, Role.DSL, Role.HEADTEACHER),
+        "Only the office, the DSL or the headteacher retires a school device.",
+    )
+    _require(bool(reason.strip()), "Say why the device is retired.")
+    device = _lock(device)
+    _require(
+        device.status in (SchoolDevice.Status.IN_STORE, SchoolDevice.Status.LOST_OR_STOLEN),
+        "Take the device back before retiring it."
+        if device.status == SchoolDevice.Status.ISSUED
+        else f"{device.asset_tag} is already retired.",
+    )
+    stamp = timezone.localtime().strftime("%d/%m/%Y %H:%M")
+    device.notes = f"{device.notes}\n[{stamp}] Retired: {reason.strip()}".strip()
+    device.status = SchoolDevice.Status.RETIRED
+    device.version += 1
+    device.save()
+    return device
+
+
 # The daily hand-in register (section 6) ---------------------------------------------
 
 
@@ -285,6 +329,13 @@ def confiscation_record(
         has_role(by, *SENIOR, Role.OFFICE, Role.STAFF),
         "Your role does not record confiscations.",
     )
+    if not has_role(by, *SENIOR, Role.OFFICE):
+        _require(
+            learner.form_class is not None
+            and learner.form_class.teachers.filter(user=by, active=True).exists(),
+            "Staff record confiscations for learners in their own classes.",
+        )
+    _require(taken_by.active, f"{taken_by} is not an active member of staff.")
     _require(bool(reason.strip()), "Say why the device was taken.")
     _require(bool(stored_where.strip()), "Say where the device is kept.")
     taken_at = taken_at or timezone.now()

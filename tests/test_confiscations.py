@@ -446,7 +446,7 @@ def test_roles_without_sight_of_confiscations_get_403_on_actions(client, users, 
 
 def test_the_list_filters_by_status_learner_and_dates(client, dsl, community):
     old = record(community, taken_at=timezone.now() - datetime.timedelta(days=10))
-    new = record(community, learner=community["other_learner"])
+    new = record(community, learner=community["other_learner"], by=dsl)
     services.confiscation_return(confiscation=old, returned_to="Mum", by=dsl)
     client.force_login(dsl)
     url = reverse("devices:confiscation_list")

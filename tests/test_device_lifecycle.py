@@ -1,0 +1,63 @@
+"""Retiring and finding school devices; confiscations only for a teacher's own learners."""
+
+import pytest
+
+from compliance.transitions import Refused
+from devices import services
+from devices.models import SchoolDevice
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("start", "allowed"),
+    [("in_store", True), ("lost", True), ("issued", False), ("retired", False)],
+)
+def test_retire_from_each_status(office, start, allowed):
+    device = factories.SchoolDeviceFactory()
+    if start == "issued":
+        staff = factories.StaffMemberFactory()
+        factories.AupAcknowledgementFactory(staff=staff)
+        services.device_issue(device=device, staff=staff, by=office)
+    elif start == "lost":
+        services.device_report_lost(device=device, details="On the bus", by=office)
+    elif start == "retired":
+        services.device_retire(device=device, reason="Broken screen", by=office)
+    if allowed:
+        services.device_retire(device=device, reason="Replaced", by=office)
+        device.refresh_from_db()
+        assert device.status == SchoolDevice.Status.RETIRED
+        assert "Retired: Replaced" in device.notes
+    else:
+        with pytest.raises(Refused):
+            services.device_retire(device=device, reason="Replaced", by=office)
+
+
+def test_a_lost_device_found_goes_back_to_store(office, teacher):
+    device = factories.SchoolDeviceFactory()
+    with pytest.raises(Refused, match="not lost"):
+        services.device_found(device=device, details="In a drawer", by=office)
+    services.device_report_lost(device=device, details="Missing after the trip", by=office)
+    with pytest.raises(Refused, match="Only the office"):
+        services.device_found(device=device, details="In a drawer", by=teacher)
+    with pytest.raises(Refused, match="where it was found"):
+        services.device_found(device=device, details=" ", by=office)
+    services.device_found(device=device, details="In the trip bag", by=office)
+    device.refresh_from_db()
+    assert device.status == SchoolDevice.Status.IN_STORE
+
+
+def test_staff_confiscate_only_from_their_own_learners(teacher, office, community):
+    category = factories.DeviceCategoryFactory()
+    kwargs = {
+        "category": category,
+        "description": "Phone",
+        "reason": "Used in class",
+        "stored_where": "Drawer",
+        "taken_by": community["staff"],
+    }
+    with pytest.raises(Refused, match="their own classes"):
+        services.confiscation_record(learner=community["other_learner"], by=teacher, **kwargs)
+    services.confiscation_record(learner=community["learner"], by=teacher, **kwargs)
+    services.confiscation_record(learner=community["other_learner"], by=office, **kwargs)
