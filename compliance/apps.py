@@ -8,12 +8,12 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from compliance import audit_db, panels, retention, subject_access
+        from compliance import audit_db, panels, retention, security_log, subject_access
+        from compliance.views import history
 
+        history.register_kinds()
         panels.register()
         retention.register()
         subject_access.register()
         post_migrate.connect(audit_db._after_migrate, sender=self)
-        from compliance import security_log
-
         security_log.connect()

@@ -6,12 +6,42 @@ Shared by the history pages and the subject access export, so both show the same
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
+from django.urls import reverse
 from django.utils import timezone
 
 TYPE_LABEL = {"+": "Created", "~": "Changed", "-": "Deleted"}
+
+# The kinds of record whose history has a page (the slug appears in the URL), each with how
+# to fetch a record for a user: it raises PermissionDenied or Http404 as the record's own
+# page would. Higher apps register theirs in AppConfig.ready().
+HISTORY_KINDS: dict[str, type[Model]] = {}
+_FETCHERS: dict[str, Callable[[object, object], Model]] = {}
+
+
+def register_history_kind(
+    slug: str, model: type[Model], fetch: Callable[[object, object], Model]
+) -> None:
+    HISTORY_KINDS[slug] = model
+    _FETCHERS[slug] = fetch
+
+
+def fetch_for_history(user, slug: str, pk) -> Model:
+    return _FETCHERS[slug](user, pk)
+
+
+def slug_of(model: type[Model] | None) -> str | None:
+    for slug, registered in HISTORY_KINDS.items():
+        if registered is model:
+            return slug
+    return None
+
+
+def history_url(obj: Model) -> str:
+    return reverse("compliance:history", args=[slug_of(type(obj)), obj.pk])
 
 
 def _display(field, value) -> str:

@@ -7,9 +7,10 @@ class DevicesConfig(AppConfig):
 
     def ready(self) -> None:
         from compliance.demo import register_demo_seeder
-        from devices import demo
+        from devices import demo, history
         from devices.views import confiscations, exemptions, handin, register
 
         for area in (register, handin, confiscations, exemptions):
             area.register_panels()
         register_demo_seeder("devices", demo.seed, order=10)
+        history.register()

@@ -12,7 +12,14 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from compliance import access
-from compliance.history import TYPE_LABEL, history_entries
+from compliance.history import (
+    HISTORY_KINDS,
+    TYPE_LABEL,
+    fetch_for_history,
+    history_entries,
+    register_history_kind,
+    slug_of,
+)
 from compliance.models import (
     FormClass,
     Learner,
@@ -25,25 +32,8 @@ from compliance.models import (
     Visitor,
 )
 
-# The kinds of record whose history has a page; the slug appears in the URL.
-HISTORY_KINDS: dict[str, type[Model]] = {
-    "school": School,
-    "staff": StaffMember,
-    "class": FormClass,
-    "learner": Learner,
-    "parent": ParentCarer,
-    "visitor": Visitor,
-    "visit": Visit,
-    "user": User,
-}
-_SLUG_OF = {model: slug for slug, model in HISTORY_KINDS.items()}
 
-
-def history_url(obj: Model) -> str:
-    return reverse("compliance:history", args=[_SLUG_OF[type(obj)], obj.pk])
-
-
-def _fetch_for_history(user, model: type[Model], pk) -> Model:
+def _fetch_community_record(user, model: type[Model], pk) -> Model:
     if model is User:
         if not access.may_view_audit(user):
             raise PermissionDenied("Only the DSL sees the history of logins.")
@@ -57,11 +47,28 @@ def _fetch_for_history(user, model: type[Model], pk) -> Model:
     return obj
 
 
+def register_kinds() -> None:
+    """Compliance's own records with a history page (called from ComplianceConfig.ready)."""
+    for slug, model in [
+        ("school", School),
+        ("staff", StaffMember),
+        ("class", FormClass),
+        ("learner", Learner),
+        ("parent", ParentCarer),
+        ("visitor", Visitor),
+        ("visit", Visit),
+        ("user", User),
+    ]:
+        register_history_kind(
+            slug, model, lambda user, pk, model=model: _fetch_community_record(user, model, pk)
+        )
+
+
 def record_history(request, kind: str, pk):
     model = HISTORY_KINDS.get(kind)
     if model is None:
         raise Http404("No such kind of record.")
-    obj = _fetch_for_history(request.user, model, pk)
+    obj = fetch_for_history(request.user, kind, pk)
     records = list(
         obj.history.select_related("history_user").order_by("history_date", "history_id")
     )
@@ -74,6 +81,13 @@ def record_history(request, kind: str, pk):
     )
 
 
+def _kind_choices() -> list[tuple[str, str]]:
+    # read when a form is made, so that kinds registered by later apps are included
+    return [("", "All kinds")] + [
+        (slug, model._meta.verbose_name.capitalize()) for slug, model in HISTORY_KINDS.items()
+    ]
+
+
 class AuditFilterForm(forms.Form):
     person = forms.ModelChoiceField(
         queryset=User.objects.order_by("last_name", "first_name", "username"),
@@ -81,8 +95,7 @@ class AuditFilterForm(forms.Form):
         label="Changed by",
     )
     kind = forms.ChoiceField(
-        choices=[("", "All kinds")]
-        + [(slug, model._meta.verbose_name.capitalize()) for slug, model in HISTORY_KINDS.items()],
+        choices=_kind_choices,
         required=False,
         label="Kind of record",
     )
@@ -151,8 +164,7 @@ class AccessLogFilterForm(forms.Form):
         label="Opened by",
     )
     kind = forms.ChoiceField(
-        choices=[("", "All kinds")]
-        + [(slug, model._meta.verbose_name.capitalize()) for slug, model in HISTORY_KINDS.items()],
+        choices=_kind_choices,
         required=False,
         label="Kind of record",
     )
@@ -188,7 +200,7 @@ def access_log(request):
     rows = []
     for entry in page:
         model = entry.content_type.model_class()
-        slug = _SLUG_OF.get(model)
+        slug = slug_of(model)
         rows.append(
             {
                 "entry": entry,
