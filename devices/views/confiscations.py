@@ -165,6 +165,7 @@ def _detail(
             "may_police": (held and may_hand_to_police(user)) or isinstance(bound, PoliceForm),
             # custodians see every learner; link to the child's record for them
             "may_open_learner": custodian,
+            "custodian": custodian,
             "refused": refused,
             "policy_rule": POLICY_RULES["learners"],
             "police_rule": POLICE_RULE,
