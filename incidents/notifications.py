@@ -66,6 +66,7 @@ def child_at_risk(incident) -> None:
         [
             f"{incident.reference} has been triaged as a child at risk of harm and escalated "
             "under the child protection policy.",
+            f"Category: {incident.get_category_display()}.",
             "",
             f"Open it (log in required): {_link(incident)}",
         ],
@@ -80,6 +81,7 @@ def staff_matter(incident) -> None:
             f"{incident.reference} may involve a member of staff harming a child, committing "
             "an offence or showing unsuitability. The LADO is to be told within one working "
             "day.",
+            f"Category: {incident.get_category_display()}.",
             "",
             f"Open it (log in required): {_link(incident)}",
         ],

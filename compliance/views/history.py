@@ -126,9 +126,14 @@ def audit(request):
             filters["history_date__date__lte"] = data["date_to"]
     parts = [
         model.history.filter(**filters)
-        .annotate(kind=Value(slug, output_field=CharField()), record_id=F("id"))
+        .annotate(record_kind=Value(slug, output_field=CharField()), record_id=F("id"))
         .values(
-            "history_id", "history_date", "history_type", "history_user_id", "kind", "record_id"
+            "history_id",
+            "history_date",
+            "history_type",
+            "history_user_id",
+            "record_kind",
+            "record_id",
         )
         .order_by()
         for slug, model in kinds.items()
@@ -142,9 +147,9 @@ def audit(request):
             "when": row["history_date"],
             "who": users.get(row["history_user_id"]),
             "type": TYPE_LABEL.get(row["history_type"], row["history_type"]),
-            "kind": HISTORY_KINDS[row["kind"]]._meta.verbose_name,
+            "kind": HISTORY_KINDS[row["record_kind"]]._meta.verbose_name,
             "record_id": row["record_id"],
-            "url": reverse("compliance:history", args=[row["kind"], row["record_id"]]),
+            "url": reverse("compliance:history", args=[row["record_kind"], row["record_id"]]),
         }
         for row in page
     ]
