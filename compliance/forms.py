@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth.forms import UsernameField
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.utils import timezone
 
 from compliance.models import (
@@ -32,6 +34,29 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class ChoicesById(forms.ModelMultipleChoiceField):
+    """Refuses an id no row can have before it reaches the database.
+
+    Django answers `pk=<id beyond 64 bits>` with "no such row" but still sends such an id in
+    the `pk__in` query of a multiple choice, which SQLite refuses with OverflowError: a
+    server error instead of a form error.
+    """
+
+    def clean(self, value):
+        for key in value if isinstance(value, list | tuple) else ():
+            try:
+                number = int(key)
+            except (TypeError, ValueError):
+                continue  # not a number: Django's own check refuses it
+            if not -(2**63) <= number < 2**63:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": key},
+                )
+        return super().clean(value)
 
 
 class VersionedModelForm(forms.ModelForm):
@@ -83,6 +108,7 @@ class FormClassForm(VersionedModelForm):
     class Meta:
         model = FormClass
         fields = ["name", "year_group", "teachers"]
+        field_classes = {"teachers": ChoicesById}
         widgets = {"teachers": forms.SelectMultiple(attrs={"size": 8})}
 
     def __init__(self, *args, **kwargs):
@@ -114,6 +140,7 @@ class ParentCarerForm(VersionedModelForm):
     class Meta:
         model = ParentCarer
         fields = ["first_name", "last_name", "relationship", "phone", "email", "learners"]
+        field_classes = {"learners": ChoicesById}
         widgets = {"learners": forms.SelectMultiple(attrs={"size": 8})}
 
     def __init__(self, *args, **kwargs):
@@ -150,7 +177,8 @@ class VisitForm(VersionedModelForm):
 class StaffLoginForm(forms.Form):
     """Give a staff member a login, or change their roles (DSL and headteacher only)."""
 
-    username = forms.CharField(max_length=150)
+    # as the login form reads it (NFKC), and only the characters a username may hold
+    username = UsernameField(max_length=150, validators=[UnicodeUsernameValidator()])
     roles = forms.MultipleChoiceField(
         choices=Role.choices, widget=forms.CheckboxSelectMultiple, required=False
     )

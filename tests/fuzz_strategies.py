@@ -133,7 +133,9 @@ class Upload:
     content: bytes
 
     def __repr__(self) -> str:
-        return f"Upload({self.name!r}, {self.content[:300]!r}{'…' if len(self.content) > 300 else ''})"
+        return (
+            f"Upload({self.name!r}, {self.content[:300]!r}{'…' if len(self.content) > 300 else ''})"
+        )
 
     def resolve(self, world: Any) -> SimpleUploadedFile:
         return SimpleUploadedFile(self.name, self.content, content_type="text/csv")
@@ -196,8 +198,22 @@ def plausible_text(max_length: int) -> st.SearchStrategy[str]:
     )
 
 
-def text(max_length: int = 100) -> st.SearchStrategy[str]:
-    return weighted((2, plausible_text(max_length)), (3, hostile_text()))
+@dataclass(frozen=True)
+class Field:
+    """What to type into one field: something it accepts, and something hostile."""
+
+    valid: st.SearchStrategy
+    hostile: st.SearchStrategy
+
+    def any(self) -> st.SearchStrategy:
+        return weighted((2, self.valid), (3, self.hostile))
+
+
+def text(max_length: int = 100, *, required: bool = True) -> Field:
+    valid = plausible_text(max_length)
+    if not required:
+        valid = weighted((3, valid), (1, st.just("")))
+    return Field(valid, hostile_text())
 
 
 def numbers() -> st.SearchStrategy[str]:
@@ -218,98 +234,135 @@ def pk_at(model: type[Model], index: int, **filters) -> Ref:
     return Ref(f"{model.__name__} #{index}", get)
 
 
-def ids(model: type[Model], **filters) -> st.SearchStrategy:
-    """An existing record's key, mostly; otherwise one that does not exist, or junk."""
-    return weighted(
-        (3, st.integers(0, 7).map(lambda i: pk_at(model, i, **filters))),
-        (1, numbers()),
-        (1, hostile_text()),
+def existing(model: type[Model], **filters) -> st.SearchStrategy[Ref]:
+    return st.integers(0, 7).map(lambda i: pk_at(model, i, **filters))
+
+
+def ids(model: type[Model], *, required: bool = True, **filters) -> Field:
+    """An existing record's key; or one that does not exist, or junk."""
+    valid = existing(model, **filters)
+    if not required:
+        valid = weighted((2, valid), (1, st.just("")))
+    return Field(valid, weighted((1, numbers()), (1, hostile_text())))
+
+
+def id_lists(model: type[Model], **filters) -> Field:
+    return Field(
+        st.lists(existing(model, **filters), min_size=1, max_size=3),
+        st.lists(ids(model, **filters).any(), max_size=4),
     )
 
 
-def id_lists(model: type[Model], **filters) -> st.SearchStrategy[list]:
-    return st.lists(ids(model, **filters), max_size=4)
-
-
-def version_of(get_record: Callable[[Any], Model]) -> st.SearchStrategy:
+def version_of(get_record: Callable[[Any], Model]) -> Field:
     """The version the record is at now (so the save may succeed), or a stale or junk one."""
 
     def current(world):
         record = get_record(world)
         return type(record).objects.values_list("version", flat=True).get(pk=record.pk)
 
-    return weighted(
-        (4, st.just(Ref("current version", current))),
-        (1, st.integers(-3, 2**64).map(str)),
-        (1, hostile_text()),
+    return Field(
+        st.just(Ref("current version", current)),
+        weighted((1, st.integers(-3, 2**64).map(str)), (1, hostile_text())),
     )
 
 
-def choices(values, *, blank: bool = True) -> st.SearchStrategy[str]:
-    valid = st.sampled_from([str(v) for v in values] + ([""] if blank else []))
-    return weighted((3, valid), (1, hostile_text()))
+def no_version() -> Field:
+    """A new record has no version yet: the field is left blank."""
+    return Field(st.just(""), weighted((1, numbers()), (1, hostile_text())))
 
 
-def checkbox() -> st.SearchStrategy[str]:
-    return weighted(
-        (3, st.sampled_from(["on", "", "true", "false", "1", "0", "off"])),
-        (1, hostile_text()),
+def choices(values, *, required: bool = True) -> Field:
+    valid = [str(v) for v in values] + ([] if required else [""])
+    return Field(st.sampled_from(valid), hostile_text())
+
+
+def checkbox() -> Field:
+    return Field(
+        st.sampled_from(["on", "", "true", "false", "1", "0", "off"]),
+        hostile_text(),
     )
 
 
-def dates() -> st.SearchStrategy[str]:
-    return weighted(
-        (
-            2,
-            st.dates(datetime.date(1990, 1, 1), datetime.date(2030, 12, 31)).map(
-                datetime.date.isoformat
-            ),
+def dates(
+    low: datetime.date = datetime.date(1990, 1, 1),
+    high: datetime.date = datetime.date(2030, 12, 31),
+    *,
+    required: bool = True,
+) -> Field:
+    valid = st.dates(low, high).map(datetime.date.isoformat)
+    if not required:
+        valid = weighted((1, st.just("")), (1, valid))
+    return Field(
+        valid,
+        weighted(
+            (1, st.dates().map(lambda d: d.strftime("%d/%m/%Y"))),
+            (1, st.dates().map(datetime.date.isoformat)),
+            (1, st.sampled_from(BAD_DATES)),
+            (2, hostile_text()),
         ),
-        (1, st.dates().map(lambda d: d.strftime("%d/%m/%Y"))),
-        (1, st.dates().map(datetime.date.isoformat)),
-        (1, st.sampled_from(BAD_DATES)),
-        (1, hostile_text()),
     )
 
 
-def datetimes() -> st.SearchStrategy[str]:
-    return weighted(
-        (
-            2,
-            st.datetimes(datetime.datetime(2000, 1, 1), datetime.datetime(2030, 12, 31)).map(
-                lambda d: d.strftime("%Y-%m-%dT%H:%M")
-            ),
+def datetimes(*, required: bool = True) -> Field:
+    valid = st.datetimes(datetime.datetime(2000, 1, 1), datetime.datetime(2030, 12, 31)).map(
+        lambda d: d.strftime("%Y-%m-%dT%H:%M")
+    )
+    if not required:
+        valid = weighted((2, st.just("")), (1, valid))
+    return Field(
+        valid,
+        weighted(
+            (1, st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M"))),
+            (1, st.sampled_from(BAD_DATETIMES)),
+            (2, hostile_text()),
         ),
-        (1, st.datetimes().map(lambda d: d.strftime("%Y-%m-%dT%H:%M"))),
-        (1, st.sampled_from(BAD_DATETIMES)),
-        (1, hostile_text()),
     )
 
 
-def emails() -> st.SearchStrategy[str]:
-    return weighted(
-        (2, st.emails().map(str)),
-        (1, st.sampled_from(["", "a@b", "a@@b.com", "<script>@x.com", "x@[127.0.0.1]"])),
-        (2, hostile_text()),
+def emails(*, required: bool = False) -> Field:
+    valid = st.emails().map(str)
+    if not required:
+        valid = weighted((2, valid), (1, st.just("")))
+    return Field(
+        valid,
+        weighted(
+            (1, st.sampled_from(["a@b", "a@@b.com", "<script>@x.com", "x@[127.0.0.1]"])),
+            (2, hostile_text()),
+        ),
     )
 
 
-def phones() -> st.SearchStrategy[str]:
-    return weighted(
-        (2, st.from_regex(r"\A\+?[0-9 ]{6,20}\Z")),
-        (1, st.just("")),
-        (2, hostile_text()),
+def passwords() -> Field:
+    """Long enough, and unlike anything else about the person: a password that is accepted."""
+    return Field(
+        st.text(
+            st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")),
+            min_size=12,
+            max_size=40,
+        ),
+        hostile_text(),
     )
 
 
-def form(fields: dict[str, st.SearchStrategy]) -> st.SearchStrategy[dict]:
-    """A request's fields; now and then one is left out."""
-    return st.fixed_dictionaries(
-        {
-            name: weighted((9, strategy), (1, st.just(OMITTED)))
-            for name, strategy in fields.items()
-        }
-    )
+def phones() -> Field:
+    return Field(st.from_regex(r"\A\+?[0-9][0-9 ]{5,19}\Z"), hostile_text())
+
+
+def form(fields: dict[str, Field | st.SearchStrategy]) -> st.SearchStrategy[dict]:
+    """A request's fields: every one acceptable to its field, or a hostile mix (now and then a
+    field left out). Acceptable requests are saved, so what is saved is shown again later."""
+
+    def strategies(polite: bool) -> dict[str, st.SearchStrategy]:
+        chosen = {}
+        for name, field in fields.items():
+            if not isinstance(field, Field):
+                field = Field(field, field)
+            chosen[name] = (
+                field.valid if polite else weighted((9, field.any()), (1, st.just(OMITTED)))
+            )
+        return chosen
+
+    return st.booleans().flatmap(lambda polite: st.fixed_dictionaries(strategies(polite)))
 
 
 # MIS import files
@@ -326,6 +379,15 @@ def _header_name(draw, name: str) -> str:
     return name
 
 
+# Cells an import accepts. A year group goes with a class of that year (3A is a Year 3 class).
+_YEARS_AND_CLASSES = [
+    ("3", "3A"),
+    ("Year 3", "3B"),
+    ("R", "Robins"),
+    ("Reception", "Robins"),
+    ("Y4", "<b>Owls</b>"),
+    ("yr6", "\u202eslwO"),
+]
 _CELLS = {
     "upn": st.from_regex(r"\A[A-Z][0-9]{3,12}\Z"),
     "staff_id": st.from_regex(r"\AS[0-9]{1,6}\Z"),
@@ -333,28 +395,45 @@ _CELLS = {
         lambda d: d.strftime("%d/%m/%Y")
     ),
     "joined": st.sampled_from(["", "01/09/2022", "2023-09-04"]),
-    "left": st.sampled_from(["", "", "20/07/2025", "01/01/2020"]),
-    "year_group": st.sampled_from(["R", "Reception", "1", "Year 3", "Y4", "yr6", "3"]),
-    "class": st.sampled_from(["3A", "Wrens", "R1", "<b>Owls</b>", "\u202eslwO"]),
+    "left": st.just(""),
     "staff_type": st.sampled_from(["Teaching", "support", "CONTRACTOR", "Volunteer"]),
     "active": st.sampled_from(["", "yes", "no", "Y", "0"]),
     "relationship": st.sampled_from(["Mother", "dad", "Carer", "step father", "Foster carer"]),
-    "phone": st.sampled_from(["", "07700 900001", "01632 960000"]),
-    "email": st.sampled_from(["", "a@example.com", "<b>@example.com"]),
+    "phone": st.sampled_from(["07700 900001", "01632 960000"]),
+    "email": st.sampled_from(["", "a@example.com", "o'brien@example.com"]),
 }
+_CONTACT = ("contact1_first_name", "contact1_last_name", "contact1_relationship", "contact1_phone")
 
 
-def _plausible_cell(column: str) -> st.SearchStrategy[str]:
+def _valid_cell(column: str) -> st.SearchStrategy[str]:
     for key, strategy in _CELLS.items():
         if column == key or column.endswith("_" + key):
             return strategy
     return plausible_text(50)
 
 
+def _valid_row(draw, columns: list[str]) -> list[str]:
+    cells = {column: draw(_valid_cell(column)) for column in columns}
+    if "year_group" in cells:
+        cells["year_group"], cells["class"] = draw(st.sampled_from(_YEARS_AND_CLASSES))
+    return [cells[column] for column in columns]
+
+
 @st.composite
-def csv_uploads(draw, *, required: tuple[str, ...], optional: tuple[str, ...]) -> Upload:
-    """A CSV export: mostly well-formed with plausible or hostile cells, sometimes not a CSV."""
+def csv_uploads(
+    draw, *, required: tuple[str, ...], optional: tuple[str, ...], valid: bool
+) -> Upload:
+    """A CSV export: a good one (`valid`), or one broken in some way or full of hostile cells."""
     columns = list(draw(st.permutations(required)))
+    if valid:
+        extra = [c for c in optional if not c.startswith("contact")]
+        columns += draw(st.lists(st.sampled_from(extra), unique=True, max_size=3))
+        if "upn" in required and draw(st.booleans()):
+            columns += _CONTACT
+        rows = [_valid_row(draw, columns) for _ in range(draw(st.integers(1, 3)))]
+        header = [_header_name(draw, name) for name in columns]
+        return Upload("export.csv", _csv([header, *rows], "\r\n").encode())
+
     columns += draw(st.lists(st.sampled_from(optional), unique=True, max_size=5))
     columns = draw(
         weighted(
@@ -365,19 +444,11 @@ def csv_uploads(draw, *, required: tuple[str, ...], optional: tuple[str, ...]) -
         )
     )
     header = [_header_name(draw, name) for name in columns]
-    clean_rows = draw(st.booleans())
-    rows = []
-    for _ in range(draw(st.integers(0, 4))):
-        cells = []
-        for column in columns:
-            plausible = _plausible_cell(column)
-            cells.append(draw(plausible if clean_rows else st.one_of(plausible, hostile_text())))
-        rows.append(cells)
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator=draw(st.sampled_from(["\r\n", "\n"]))).writerows(
-        [header, *rows]
-    )
-    text = buffer.getvalue()
+    rows = [
+        [draw(st.one_of(_valid_cell(column), hostile_text())) for column in columns]
+        for _ in range(draw(st.integers(0, 4)))
+    ]
+    text = _csv([header, *rows], draw(st.sampled_from(["\r\n", "\n"])))
     content = draw(
         weighted(
             (6, st.just(text.encode("utf-8"))),
@@ -399,3 +470,9 @@ def csv_uploads(draw, *, required: tuple[str, ...], optional: tuple[str, ...]) -
         )
     )
     return Upload(name, content)
+
+
+def _csv(rows: list[list[str]], lineterminator: str) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator=lineterminator).writerows(rows)
+    return buffer.getvalue()
