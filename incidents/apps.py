@@ -6,7 +6,23 @@ class IncidentsConfig(AppConfig):
     verbose_name = "Incidents, searches and referrals"
 
     def ready(self) -> None:
+        from django.urls import reverse
+
+        from compliance.models import Learner
+        from compliance.record_links import RecordLink, register_record_link
+        from incidents import access, history, retention, subject_access
         from incidents.views import chronology, incident, queue, report, searches
 
         for area in (report, queue, incident, searches, chronology):
             area.register_panels()
+        history.register()
+        retention.register()
+        subject_access.register()
+        register_record_link(
+            RecordLink(
+                model=Learner,
+                label="Chronology",
+                url=lambda learner: reverse("incidents:chronology", args=[learner.pk]),
+                visible=lambda user, learner: access.may_see_chronology(user),
+            )
+        )

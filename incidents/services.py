@@ -446,7 +446,8 @@ def close_blockers(incident: Incident) -> list[str]:
         if (
             learners
             and not incident.searches.filter(
-                outcome=Search.Outcome.POLICE, confiscation__status=Confiscation.Status.WITH_POLICE
+                # the device may go to the police at the search or later, from its confiscation
+                confiscation__status=Confiscation.Status.WITH_POLICE
             ).exists()
         ):
             blockers.append(

@@ -84,6 +84,9 @@ def test_dsl_exports_a_learner_as_pdf_and_csv(client, dsl, changed_learner):
         "parents-carers.csv",
         "history.csv",
         "record-access.csv",
+        "incidents.csv",
+        "incident-notes.csv",
+        "device-searches.csv",
         "README.txt",
     }
 
@@ -200,10 +203,18 @@ def test_a_person_who_does_not_exist_is_404(client, dsl, community, kind, pk):
 @pytest.mark.parametrize(
     ("kind", "person_key", "sections"),
     [
-        ("learner", "learner", {"class", "parents-carers"}),
-        ("parent", "parent", {"learners"}),
-        ("staff", "staff", {"login", "classes-taught", "login-history"}),
-        ("visitor", "visitor", {"visits"}),
+        (
+            "learner",
+            "learner",
+            {"class", "parents-carers", "incidents", "incident-notes", "device-searches"},
+        ),
+        ("parent", "parent", {"learners", "search-consents", "incident-contacts"}),
+        (
+            "staff",
+            "staff",
+            {"login", "classes-taught", "login-history", "incidents", "incident-notes"},
+        ),
+        ("visitor", "visitor", {"visits", "incidents", "incident-notes"}),
     ],
 )
 def test_every_kind_of_person_can_be_exported(client, dsl, community, kind, person_key, sections):
