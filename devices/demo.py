@@ -188,14 +188,13 @@ def _confiscations(context: DemoContext) -> int:
         return 0
     dsl, office, teacher = context.users["dsl"], context.users["office"], context.users["teacher"]
     teacher_staff = StaffMember.objects.get(user=teacher)
-    learners = list(
-        Learner.objects.filter(form_class__name__in=["5A", "6B", DEMO_CLASS]).order_by("pk")[:40]
-    )
+    mine = list(Learner.objects.filter(form_class__name=DEMO_CLASS).order_by("pk")[:20])
+    others = list(Learner.objects.filter(form_class__name="6B").order_by("pk")[:5])
     phone, watch = _category("Mobile phone"), _category("Smart watch")
     now = context.now
     with acting_as(teacher):
         held = services.confiscation_record(
-            learner=learners[3],
+            learner=mine[3],
             category=phone,
             description="Black phone in a blue case",
             reason="Used to message during a lesson; not handed in at the start of the day.",
@@ -205,7 +204,7 @@ def _confiscations(context: DemoContext) -> int:
             taken_at=now - datetime.timedelta(hours=2),
         )
         returned = services.confiscation_record(
-            learner=learners[12],
+            learner=mine[12],
             category=watch,
             description="Pink smart watch",
             reason="Taking photos at break time.",
@@ -221,7 +220,7 @@ def _confiscations(context: DemoContext) -> int:
         )
     with acting_as(dsl):
         police = services.confiscation_record(
-            learner=learners[25],
+            learner=others[2],
             category=phone,
             description="Silver phone, cracked screen",
             reason="A pupil reported that it holds an indecent image of another pupil. Not "

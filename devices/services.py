@@ -210,6 +210,10 @@ def hand_in_mark(
         "register.",
     )
     _require(day <= timezone.localdate(), "A device cannot be handed in on a future day.")
+    _require(
+        learner.joined <= day and (learner.left is None or learner.left >= day),
+        f"{learner} was not on roll on {day:%d/%m/%Y}.",
+    )
     existing = HandIn.objects.select_for_update().filter(learner=learner, day=day).first()
     if existing is not None:
         _require(not existing.collected, f"{learner}'s device was already collected that day.")
@@ -259,8 +263,14 @@ def hand_in_mark_class(
         all(learner.form_class_id == form_class.pk for learner in learners),
         "Every learner marked must be in this class.",
     )
+    _require(
+        all(lr.joined <= day and (lr.left is None or lr.left >= day) for lr in learners),
+        "Every learner marked must be on roll that day.",
+    )
     already = set(
-        HandIn.objects.filter(day=day, learner__in=learners).values_list("learner_id", flat=True)
+        HandIn.objects.filter(day=day, learner__in=learners)
+        .order_by()
+        .values_list("learner_id", flat=True)
     )
     now = timezone.now()
     new = [

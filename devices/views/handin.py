@@ -1,7 +1,578 @@
-"""(being built)"""
+"""The daily hand-in register (policy section 6).
 
-urlpatterns: list = []
+Learners hand their devices to the teacher at the start of the day, switched off, and
+collect them from the teacher as they leave. A teacher keeps the register of their class;
+the office, the DSL team and the headteacher may keep any class's, and see the whole
+school for any day. Every action is a POST that works without JavaScript (redirect back to
+the register) and, through htmx, swaps the learner's row in place.
+
+The register of a class reads a fixed number of rows however long the school has used it:
+the learners on roll, their parents and carers, and that day's hand-ins (by the
+(learner, day) and (day, collected_at) indexes).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import dateformat, timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from compliance import access as community_access
+from compliance.access import has_role
+from compliance.dashboard import Panel, register_panel
+from compliance.models import FormClass, Learner, ParentCarer
+from compliance.policy import RULES as POLICY_RULES
+from compliance.roles import Role
+from compliance.transitions import Refused
+from devices import services
+from devices.access import (
+    SENIOR,
+    get_register_class,
+    may_see_uncollected,
+    may_see_whole_school_register,
+    register_classes_for,
+    staff_member_of,
+)
+from devices.models import HandIn
+
+# Days ------------------------------------------------------------------------------
+
+
+class BadDay(ValueError):
+    """The date asked for is not one the register can show; str() says why."""
+
+
+def _long(day: datetime.date) -> str:
+    return dateformat.format(day, "l j F Y")
+
+
+def _parse_day(raw: str | None, *, allow_future: bool = False) -> datetime.date:
+    """The day in `?date=` (or a form's `date`): today when absent; never in the future."""
+    today = timezone.localdate()
+    raw = (raw or "").strip()
+    if not raw:
+        return today
+    try:
+        day = datetime.date.fromisoformat(raw)
+    except ValueError:
+        raise BadDay(f"“{raw[:20]}” is not a date: choose one with the date picker.") from None
+    if day > today and not allow_future:
+        raise BadDay(
+            f"{_long(day)} is in the future: the register is kept for today or an earlier "
+            "day, never ahead."
+        )
+    return day
+
+
+def _on_roll(day: datetime.date, prefix: str = "") -> Q:
+    """Learners on roll on `day`: joined by then and not left before it."""
+    return Q(**{f"{prefix}joined__lte": day}) & (
+        Q(**{f"{prefix}left__isnull": True}) | Q(**{f"{prefix}left__gte": day})
+    )
+
+
+def _day_context(day: datetime.date | None, raw: str = "", error: str = "") -> dict:
+    today = timezone.localdate()
+    shown = day or today
+    return {
+        "day": day,
+        "today": today,
+        "is_today": day == today,
+        "date_value": raw if error else shown.isoformat(),
+        "date_error": error,
+        "previous_day": (shown - datetime.timedelta(days=1)).isoformat(),
+        "next_day": (shown + datetime.timedelta(days=1)).isoformat() if shown < today else "",
+    }
+
+
+def _with_date(url: str, day: datetime.date, anchor: str = "") -> str:
+    return f"{url}?{urlencode({'date': day.isoformat()})}{anchor}"
+
+
+# Counts per class -------------------------------------------------------------------
+
+
+@dataclass
+class ClassDay:
+    """One class on one day: how many on roll, handed in, collected."""
+
+    form_class: FormClass | None  # None for the whole school's totals
+    on_roll: int
+    handed_in: int = 0
+    not_switched_off: int = 0
+    collected: int = 0
+
+    @property
+    def uncollected(self) -> int:
+        return self.handed_in - self.collected
+
+    @property
+    def not_recorded(self) -> int:
+        return max(self.on_roll - self.handed_in, 0)
+
+
+def _class_days(classes: QuerySet, day: datetime.date) -> list[ClassDay]:
+    """The counts of each class on `day`, in two queries however many classes and days:
+    the classes with their learners on roll counted, and that day's hand-ins grouped."""
+    rows = [
+        ClassDay(form_class=form_class, on_roll=form_class.on_roll_that_day)
+        for form_class in classes.annotate(
+            on_roll_that_day=Count("learners", filter=_on_roll(day, "learners__"))
+        ).order_by("year_group", "name")
+    ]
+    by_class = {row.form_class.pk: row for row in rows}
+    if not by_class:
+        return rows
+    counts = (
+        HandIn.objects.filter(day=day, learner__form_class__in=list(by_class))
+        .values("learner__form_class")
+        .annotate(
+            handed_in=Count("pk"),
+            not_switched_off=Count("pk", filter=Q(switched_off=False)),
+            collected=Count("collected_at"),
+        )
+        .order_by()
+    )
+    for count in counts:
+        row = by_class[count["learner__form_class"]]
+        row.handed_in = count["handed_in"]
+        row.not_switched_off = count["not_switched_off"]
+        row.collected = count["collected"]
+    return rows
+
+
+def _totals(rows: list[ClassDay]) -> ClassDay:
+    total = ClassDay(form_class=None, on_roll=sum(r.on_roll for r in rows))
+    total.handed_in = sum(r.handed_in for r in rows)
+    total.not_switched_off = sum(r.not_switched_off for r in rows)
+    total.collected = sum(r.collected for r in rows)
+    return total
+
+
+# One class's register ---------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One learner on the register: their hand-in that day (or none) and who may collect."""
+
+    learner: Learner
+    hand_in: HandIn | None
+    parents: list[ParentCarer] = field(default_factory=list)
+    saved: str = ""
+    error: str = ""
+
+    @property
+    def collected_another_day(self) -> bool:
+        hand_in = self.hand_in
+        return bool(
+            hand_in
+            and hand_in.collected_at
+            and timezone.localdate(hand_in.collected_at) != hand_in.day
+        )
+
+
+@dataclass
+class Register:
+    form_class: FormClass
+    day: datetime.date
+    rows: list[Row]
+
+    @property
+    def counts(self) -> ClassDay:
+        counts = ClassDay(form_class=self.form_class, on_roll=len(self.rows))
+        hand_ins = [row.hand_in for row in self.rows if row.hand_in]
+        counts.handed_in = len(hand_ins)
+        counts.not_switched_off = sum(1 for h in hand_ins if not h.switched_off)
+        counts.collected = sum(1 for h in hand_ins if h.collected)
+        return counts
+
+    @property
+    def not_recorded(self) -> list[Learner]:
+        return [row.learner for row in self.rows if row.hand_in is None]
+
+
+def _parents_prefetch() -> Prefetch:
+    return Prefetch(
+        "parents_carers",
+        queryset=ParentCarer.objects.order_by("last_name", "first_name", "pk"),
+        to_attr="parents_with_responsibility",
+    )
+
+
+def _hand_ins(day: datetime.date, learner_ids: list[int]) -> dict[int, HandIn]:
+    found = (
+        HandIn.objects.filter(day=day, learner_id__in=learner_ids)
+        .select_related("received_by", "released_by", "collected_by_parent")
+        .order_by()
+    )
+    return {hand_in.learner_id: hand_in for hand_in in found}
+
+
+def _register(form_class: FormClass, day: datetime.date, *, with_parents: bool) -> Register:
+    """Every learner on roll in the class that day, with their hand-in: two queries, three
+    with the parents and carers the collection form offers."""
+    learners = form_class.learners.filter(_on_roll(day)).order_by("last_name", "first_name", "pk")
+    if with_parents:
+        learners = learners.prefetch_related(_parents_prefetch())
+    learners = list(learners)
+    hand_ins = _hand_ins(day, [learner.pk for learner in learners]) if learners else {}
+    rows = [
+        Row(
+            learner=learner,
+            hand_in=hand_ins.get(learner.pk),
+            parents=getattr(learner, "parents_with_responsibility", []),
+        )
+        for learner in learners
+    ]
+    return Register(form_class=form_class, day=day, rows=rows)
+
+
+def _register_context(register: Register) -> dict:
+    return {
+        "form_class": register.form_class,
+        "register": register,
+        "counts": register.counts,
+        "uncollected_url": _with_date(reverse("devices:handin_uncollected"), register.day),
+    }
+
+
+@require_GET
+def class_register(request: HttpRequest, pk: int) -> HttpResponse:
+    form_class = get_register_class(request.user, pk)
+    raw = request.GET.get("date", "")
+    context = {
+        "form_class": form_class,
+        "policy_rule": POLICY_RULES["hand_in"],
+        "may_see_whole_school": may_see_whole_school_register(request.user),
+    }
+    try:
+        day = _parse_day(raw)
+    except BadDay as bad:
+        context.update(_day_context(None, raw, str(bad)))
+        return render(request, "devices/handin_class.html", context, status=400)
+    register = _register(form_class, day, with_parents=True)
+    context.update(_day_context(day))
+    context.update(_register_context(register))
+    return render(request, "devices/handin_class.html", context)
+
+
+# Actions -----------------------------------------------------------------------------
+
+
+def _learner_for(user, pk: int) -> Learner:
+    """A learner in a class whose register this user keeps: 403 for a role that keeps no
+    register, 404 for a learner outside the user's classes."""
+    try:
+        return (
+            Learner.objects.select_related("form_class")
+            .filter(form_class__in=register_classes_for(user))
+            .get(pk=pk)
+        )
+    except Learner.DoesNotExist:
+        raise Http404("No such learner.") from None
+
+
+def _posted_day(request: HttpRequest) -> datetime.date:
+    # a date in the future is left to the transition functions to refuse
+    return _parse_day(request.POST.get("date"), allow_future=True)
+
+
+def _bad_date(bad: BadDay) -> HttpResponse:
+    # only a tampered form gets here; plain text, as the message repeats what was sent
+    return HttpResponseBadRequest(str(bad), content_type="text/plain; charset=utf-8")
+
+
+def _require_on_roll(learner: Learner, day: datetime.date) -> None:
+    on_roll = learner.joined <= day and (learner.left is None or learner.left >= day)
+    if not on_roll:
+        raise Refused(f"{learner} was not on roll on {_long(day)}.")
+
+
+def _row_response(
+    request: HttpRequest, learner: Learner, day: datetime.date, *, saved: str = "", error: str = ""
+) -> HttpResponse:
+    """After one tap. htmx: the learner's row, with the class's counts, the "mark all" form
+    and the confirmation swapped in out of band. Otherwise: a message and back to the row."""
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, saved)
+        url = reverse("devices:handin_class", args=[learner.form_class_id])
+        return redirect(_with_date(url, day, f"#learner-{learner.pk}"))
+    register = _register(learner.form_class, day, with_parents=True)
+    row = next((row for row in register.rows if row.learner.pk == learner.pk), None)
+    if row is None:
+        # not on roll that day: the row is drawn for the error alone
+        row = Row(learner=learner, hand_in=None)
+    row.saved, row.error = saved, error
+    context = {
+        **_day_context(day),
+        **_register_context(register),
+        "row": row,
+        "oob": True,
+        "saved": saved,
+        "error": error,
+    }
+    return render(request, "devices/handin_row_response.html", context)
+
+
+@require_POST
+def mark(request: HttpRequest, pk: int) -> HttpResponse:
+    """One tap: the learner's device is handed in (and switched off, unless said not)."""
+    learner = _learner_for(request.user, pk)
+    try:
+        day = _posted_day(request)
+    except BadDay as bad:
+        return _bad_date(bad)
+    switched_off = request.POST.get("switched_off", "1") != "0"
+    try:
+        _require_on_roll(learner, day)
+        hand_in = services.hand_in_mark(
+            learner=learner, day=day, by=request.user, switched_off=switched_off
+        )
+    except Refused as refused:
+        return _row_response(request, learner, day, error=str(refused))
+    at = timezone.localtime(hand_in.handed_in_at).strftime("%H:%M")
+    state = "switched off" if hand_in.switched_off else "NOT switched off"
+    saved = f"Saved: {learner}'s device handed in at {at}, {state}."
+    return _row_response(request, learner, day, saved=saved)
+
+
+@require_POST
+def undo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A tap made in error, before collection. The history keeps that it happened."""
+    learner = _learner_for(request.user, pk)
+    try:
+        day = _posted_day(request)
+    except BadDay as bad:
+        return _bad_date(bad)
+    try:
+        hand_in = HandIn.objects.filter(learner=learner, day=day).order_by("pk").first()
+        if hand_in is None:
+            raise Refused(f"{learner}'s device is not recorded as handed in on {_long(day)}.")
+        services.hand_in_unmark(hand_in=hand_in, by=request.user)
+    except Refused as refused:
+        return _row_response(request, learner, day, error=str(refused))
+    saved = f"Undone: {learner}'s device is no longer recorded as handed in."
+    return _row_response(request, learner, day, saved=saved)
+
+
+def _chosen_parent(request: HttpRequest) -> ParentCarer | None:
+    """The parent or carer picked, among those this user may see; the transition function
+    checks that they hold parental responsibility for the learner."""
+    raw = request.POST.get("parent", "")
+    if not raw.isdigit():
+        return None
+    visible = community_access.visible(request.user, ParentCarer)
+    return visible.filter(pk=int(raw)).first()
+
+
+@require_POST
+def collect(request: HttpRequest, pk: int) -> HttpResponse:
+    """At home time: collected by the learner, or by a named parent or carer."""
+    learner = _learner_for(request.user, pk)
+    try:
+        day = _posted_day(request)
+    except BadDay as bad:
+        return _bad_date(bad)
+    collected_by = request.POST.get("collected_by", "")
+    try:
+        hand_in = HandIn.objects.filter(learner=learner, day=day).order_by("pk").first()
+        if hand_in is None:
+            raise Refused(f"{learner}'s device was not handed in on {_long(day)}.")
+        parent = None
+        if collected_by == HandIn.CollectedBy.PARENT_CARER:
+            parent = _chosen_parent(request)
+        hand_in = services.hand_in_collect(
+            hand_in=hand_in, collected_by=collected_by, by=request.user, parent=parent
+        )
+    except Refused as refused:
+        return _row_response(request, learner, day, error=str(refused))
+    at = timezone.localtime(hand_in.collected_at).strftime("%H:%M")
+    who = f"{parent} ({parent.get_relationship_display().lower()})" if parent else "the learner"
+    saved = f"Saved: {learner}'s device collected by {who} at {at}."
+    return _row_response(request, learner, day, saved=saved)
+
+
+@require_POST
+def mark_class(request: HttpRequest, pk: int) -> HttpResponse:
+    """Mark the chosen learners' devices (those not yet recorded when the page was drawn)
+    handed in and switched off, in a constant number of queries."""
+    form_class = get_register_class(request.user, pk)
+    try:
+        day = _posted_day(request)
+    except BadDay as bad:
+        return _bad_date(bad)
+    chosen = [int(value) for value in request.POST.getlist("learner") if value.isdigit()]
+    learners = form_class.learners.filter(_on_roll(day), pk__in=chosen).order_by()
+    saved = error = ""
+    try:
+        if not chosen:
+            raise Refused("No learners were chosen: every learner is already recorded.")
+        marked = services.hand_in_mark_class(
+            form_class=form_class, day=day, by=request.user, learners=learners
+        )
+    except Refused as refused:
+        error = str(refused)
+    else:
+        if marked:
+            n = len(marked)
+            saved = (
+                f"Saved: {n} device{'' if n == 1 else 's'} handed in and switched off "
+                f"in {form_class}."
+            )
+        else:
+            saved = "Nothing to save: those learners were already recorded."
+    if not request.htmx:
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, saved)
+        url = reverse("devices:handin_class", args=[form_class.pk])
+        return redirect(_with_date(url, day))
+    register = _register(form_class, day, with_parents=True)
+    context = {
+        **_day_context(day),
+        **_register_context(register),
+        "oob": True,
+        "saved": saved,
+        "error": error,
+    }
+    return render(request, "devices/handin_register_response.html", context)
+
+
+# Lists: the classes, the whole school, the uncollected devices ------------------------
+
+
+def _page_day(request: HttpRequest) -> tuple[datetime.date | None, dict]:
+    raw = request.GET.get("date", "")
+    try:
+        day = _parse_day(raw)
+    except BadDay as bad:
+        return None, _day_context(None, raw, str(bad))
+    return day, _day_context(day)
+
+
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    """The classes whose register this user keeps, with the day's counts."""
+    classes = register_classes_for(request.user)
+    day, context = _page_day(request)
+    context["policy_rule"] = POLICY_RULES["hand_in"]
+    context["may_see_whole_school"] = may_see_whole_school_register(request.user)
+    if day is None:
+        return render(request, "devices/handin_index.html", context, status=400)
+    context["class_days"] = _class_days(classes, day)
+    return render(request, "devices/handin_index.html", context)
+
+
+@require_GET
+def school_day(request: HttpRequest) -> HttpResponse:
+    """The whole school on one day: each class's counts and the totals."""
+    if not may_see_whole_school_register(request.user):
+        raise PermissionDenied(
+            "The whole school's register is for the office, the DSL team and the headteacher."
+        )
+    day, context = _page_day(request)
+    context["policy_rule"] = POLICY_RULES["hand_in"]
+    if day is None:
+        return render(request, "devices/handin_school.html", context, status=400)
+    rows = _class_days(FormClass.objects.all(), day)
+    context["class_days"] = rows
+    context["totals"] = _totals(rows)
+    return render(request, "devices/handin_school.html", context)
+
+
+@require_GET
+def uncollected(request: HttpRequest) -> HttpResponse:
+    """Devices handed in on a day and not collected: the teacher's classes; the whole school
+    for the office, the DSL team and the headteacher. Printable."""
+    if not may_see_uncollected(request.user):
+        raise PermissionDenied("Your role does not see the hand-in register.")
+    classes = register_classes_for(request.user)
+    day, context = _page_day(request)
+    context["policy_rule"] = POLICY_RULES["hand_in"]
+    context["whole_school"] = may_see_whole_school_register(request.user)
+    if day is None:
+        return render(request, "devices/handin_uncollected.html", context, status=400)
+    context["hand_ins"] = list(
+        HandIn.objects.filter(day=day, collected_at__isnull=True, learner__form_class__in=classes)
+        .select_related("learner", "learner__form_class", "received_by")
+        .order_by(
+            "learner__form_class__year_group",
+            "learner__form_class__name",
+            "learner__last_name",
+            "learner__first_name",
+            "pk",
+        )
+    )
+    return render(request, "devices/handin_uncollected.html", context)
+
+
+urlpatterns = [
+    path("handin/", index, name="handin_index"),
+    path("handin/school/", school_day, name="handin_school"),
+    path("handin/uncollected/", uncollected, name="handin_uncollected"),
+    path("handin/classes/<int:pk>/", class_register, name="handin_class"),
+    path("handin/classes/<int:pk>/hand-in-all/", mark_class, name="handin_mark_class"),
+    path("handin/learners/<int:pk>/hand-in/", mark, name="handin_mark"),
+    path("handin/learners/<int:pk>/undo/", undo, name="handin_undo"),
+    path("handin/learners/<int:pk>/collect/", collect, name="handin_collect"),
+]
+
+
+# Dashboard panels --------------------------------------------------------------------
+
+
+def _today_panel_context(request: HttpRequest) -> dict:
+    """The classes this member of staff teaches, with today's counts."""
+    staff = staff_member_of(request.user)
+    classes = FormClass.objects.filter(teachers=staff) if staff else FormClass.objects.none()
+    return {
+        "class_days": _class_days(classes, timezone.localdate()),
+        "index_url": reverse("devices:handin_index"),
+        "uncollected_url": reverse("devices:handin_uncollected"),
+    }
+
+
+def _uncollected_panel_context(request: HttpRequest) -> dict:
+    return {
+        "count": HandIn.objects.filter(day=timezone.localdate(), collected_at__isnull=True).count(),
+        "uncollected_url": reverse("devices:handin_uncollected"),
+        "school_url": reverse("devices:handin_school"),
+    }
 
 
 def register_panels() -> None:
     """Dashboard panels of this area (called from DevicesConfig.ready)."""
+    register_panel(
+        Panel(
+            key="handin_today",
+            title="Today's hand-in register",
+            template="devices/handin_panel_today.html",
+            visible=lambda user: has_role(user, Role.STAFF),
+            context=_today_panel_context,
+            order=10,
+        )
+    )
+    register_panel(
+        Panel(
+            key="handin_uncollected",
+            title="Uncollected devices today",
+            template="devices/handin_panel_uncollected.html",
+            visible=lambda user: has_role(user, *SENIOR, Role.OFFICE),
+            context=_uncollected_panel_context,
+            order=15,
+        )
+    )

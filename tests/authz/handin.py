@@ -1,0 +1,28 @@
+"""The daily hand-in register (section 6).
+
+A teacher keeps the register of their own class (the fixture's teacher teaches 3A, used
+here, so staff get 200); the office, the DSL team and the headteacher keep any class's.
+The whole-school day view is for the office, the DSL team and the headteacher. The
+actions are POST-only; what they refuse, and to whom, is in tests/test_handin.py.
+"""
+
+from tests.authz import POST_ONLY, SENIOR_OFFICE, WITH_TEACHERS
+
+MATRIX: dict[str, tuple[int, ...]] = {
+    "devices:handin_index": WITH_TEACHERS,
+    "devices:handin_school": SENIOR_OFFICE,
+    "devices:handin_uncollected": WITH_TEACHERS,
+    "devices:handin_class": WITH_TEACHERS,
+    "devices:handin_mark_class": POST_ONLY,
+    "devices:handin_mark": POST_ONLY,
+    "devices:handin_undo": POST_ONLY,
+    "devices:handin_collect": POST_ONLY,
+}
+
+
+def url_kwargs(name: str, objects: dict) -> dict | None:
+    if name in {"devices:handin_class", "devices:handin_mark_class"}:
+        return {"pk": objects["my_class"].pk}
+    if name in {"devices:handin_mark", "devices:handin_undo", "devices:handin_collect"}:
+        return {"pk": objects["learner"].pk}
+    return None
