@@ -485,7 +485,7 @@ def exemption_request(
     ends: datetime.date,
     by: User,
 ) -> Exemption:
-    from devices.access import may_request_exemption
+    from devices.access import learners_for_requests, may_request_exemption, staff_member_of
 
     _require(kind in _SUBJECT_FIELD, "Choose the kind of exemption.")
     field, model = _SUBJECT_FIELD[kind]
@@ -494,6 +494,18 @@ def exemption_request(
         f"This kind of exemption is for a {model._meta.verbose_name}.",
     )
     _require(may_request_exemption(by, kind), "Your role may not ask for this kind of exemption.")
+    if field == "learner":
+        _require(
+            learners_for_requests(by).filter(pk=subject.pk).exists(),
+            "You may ask only for learners on the roll of the classes you teach.",
+        )
+    if field == "staff":
+        _require(subject.active, f"{subject} is not an active member of staff.")
+        if not has_role(by, *SENIOR, Role.OFFICE):
+            _require(
+                staff_member_of(by) == subject,
+                "Members of staff ask for permission for themselves.",
+            )
     _require(bool(reason.strip()), "Say why the exception is needed.")
     _require(ends >= starts, "The exemption must end on or after the day it starts.")
     _require(ends >= timezone.localdate(), "The exemption would already have ended.")
@@ -880,8 +892,11 @@ def agreement_verify(fingerprint: str) -> tuple[Agreement | None, bool]:
     agreement = Agreement.objects.filter(fingerprint=value).first()
     if agreement is None:
         return None, False
+    try:
+        current = canonical_content(agreement)
+    except OSError:  # a paper scan has gone from storage: the record is not intact
+        return agreement, False
     intact = (
-        fingerprint_of(agreement.canonical_terms) == value
-        and canonical_content(agreement) == agreement.canonical_terms
+        fingerprint_of(agreement.canonical_terms) == value and current == agreement.canonical_terms
     )
     return agreement, intact

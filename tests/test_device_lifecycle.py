@@ -1,10 +1,15 @@
 """Retiring and finding school devices; confiscations only for a teacher's own learners."""
 
+import datetime
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from compliance.transitions import Refused
 from devices import services
-from devices.models import SchoolDevice
+from devices.models import Exemption, SchoolDevice
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -61,3 +66,41 @@ def test_staff_confiscate_only_from_their_own_learners(teacher, office, communit
         services.confiscation_record(learner=community["other_learner"], by=teacher, **kwargs)
     services.confiscation_record(learner=community["learner"], by=teacher, **kwargs)
     services.confiscation_record(learner=community["other_learner"], by=office, **kwargs)
+
+
+def test_a_teacher_asks_only_for_their_own_learners_and_themselves(teacher, community):
+    category = factories.DeviceCategoryFactory()
+    today = timezone.localdate()
+    kwargs = {"category": category, "reason": "Medical", "starts": today, "ends": today}
+    with pytest.raises(Refused, match="classes you teach"):
+        services.exemption_request(
+            kind="learner_exceptional", subject=community["other_learner"], by=teacher, **kwargs
+        )
+    services.exemption_request(
+        kind="learner_exceptional", subject=community["learner"], by=teacher, **kwargs
+    )
+    someone_else = factories.StaffMemberFactory()
+    with pytest.raises(Refused, match="for themselves"):
+        services.exemption_request(
+            kind="staff_teaching_time", subject=someone_else, by=teacher, **kwargs
+        )
+    services.exemption_request(
+        kind="staff_teaching_time", subject=community["staff"], by=teacher, **kwargs
+    )
+
+
+def test_the_daily_command_expires_exemptions_past_their_end(headteacher, dsl, community):
+    exemption = factories.ExemptionFactory(learner=community["learner"])
+    Exemption.objects.filter(pk=exemption.pk).update(
+        status=Exemption.Status.ACTIVE,
+        decided_by=headteacher,
+        decided_at=timezone.now(),
+        starts=timezone.localdate() - datetime.timedelta(days=10),
+        ends=timezone.localdate() - datetime.timedelta(days=1),
+    )
+    out = StringIO()
+    call_command("expire_exemptions", stdout=out)
+    assert out.getvalue().strip() == "1 exemption expired."
+    exemption.refresh_from_db()
+    assert exemption.status == Exemption.Status.EXPIRED
+    assert not exemption.in_force_on(timezone.localdate())
