@@ -9,11 +9,12 @@ class ComplianceConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from compliance import audit_db, panels, retention, security_log, subject_access
-        from compliance.views import history
+        from compliance.views import history, review
 
         history.register_kinds()
         panels.register()
         retention.register()
         subject_access.register()
+        review.register()
         post_migrate.connect(audit_db._after_migrate, sender=self)
         security_log.connect()

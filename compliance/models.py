@@ -615,3 +615,105 @@ class DisposalRecord(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class PolicyReview(models.Model):
+    """A review of the policy (section 8): why, what changed, the new version, the governor's
+    sign-off. Recorded by the DSL or the headteacher; signed off by a governor."""
+
+    class Trigger(models.TextChoices):
+        ANNUAL = "annual", "Annual review"
+        GUIDANCE = "guidance", "National or local guidance update"
+        CONCERN = "concern", "A concern"
+        INFRASTRUCTURE = "infrastructure", "Change to the technical infrastructure"
+        DEBRIEF = "debrief", "Incident debrief"
+
+    trigger = models.CharField(max_length=20, choices=Trigger.choices)
+    changes = models.TextField("what changed")
+    new_version = models.ForeignKey(PolicyVersion, on_delete=models.PROTECT, related_name="reviews")
+    reviewed_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+    next_review = models.DateField()
+    governor_signed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    governor_signed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-reviewed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(governor_signed_by__isnull=True) & Q(governor_signed_at__isnull=True))
+                | (Q(governor_signed_by__isnull=False) & Q(governor_signed_at__isnull=False)),
+                name="review_sign_off_is_complete",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of {timezone.localtime(self.reviewed_at):%d/%m/%Y} ({self.new_version})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:review_detail", args=[self.pk])
+
+    @property
+    def signed_off(self) -> bool:
+        return self.governor_signed_at is not None
+
+
+class TrainingSession(models.Model):
+    """Staff training that makes people aware of the policy (section 8)."""
+
+    held_on = models.DateField()
+    topic = models.CharField(max_length=200)
+    attendees = models.ManyToManyField(StaffMember, blank=True, related_name="training_sessions")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords(m2m_fields=[attendees])
+
+    class Meta:
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.topic} ({self.held_on:%d/%m/%Y})"
+
+
+class MonitoringCheck(models.Model):
+    """A check of internet use on school devices and systems (section 8)."""
+
+    checked_on = models.DateField()
+    what_checked = models.TextField("what was checked")
+    findings = models.TextField()
+    actions = models.TextField("actions taken or planned", blank=True)
+    checked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-checked_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Monitoring check of {self.checked_on:%d/%m/%Y}"
+
+
+class AnnualReportSummary(models.Model):
+    """The DSL's summary of lessons learnt for one school year (1 September to 31 August)."""
+
+    year_start = models.DateField(unique=True, help_text="1 September of the school year.")
+    text = models.TextField("summary of lessons learnt")
+    written_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-year_start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(year_start__month=9) & Q(year_start__day=1),
+                name="summary_year_starts_1_september",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Summary of lessons learnt, {self.year_start.year}-{self.year_start.year + 1}"

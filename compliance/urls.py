@@ -6,6 +6,7 @@ from compliance.views import (
     history,
     imports,
     retention,
+    review,
     subject_access,
 )
 from compliance.views import community as c
@@ -46,6 +47,7 @@ urlpatterns = [
     path("audit/", history.audit, name="audit"),
     path("audit/access/", history.access_log, name="access_log"),
     *retention.urlpatterns,
+    *review.urlpatterns,
     *subject_access.urlpatterns,
 ]
 

@@ -14,3 +14,6 @@ class DevicesConfig(AppConfig):
             area.register_panels()
         register_demo_seeder("devices", demo.seed, order=10)
         history.register()
+        from devices.report import register as register_report_sections
+
+        register_report_sections()

@@ -16,6 +16,9 @@ class IncidentsConfig(AppConfig):
         for area in (report, queue, incident, searches, chronology):
             area.register_panels()
         history.register()
+        from incidents.report import register as register_report_sections
+
+        register_report_sections()
         retention.register()
         subject_access.register()
         register_record_link(

@@ -192,6 +192,8 @@ def _detail(request: HttpRequest, incident: Incident, bound: dict[str, Form] | N
             or (AttachmentForm() if may_attach else None),
             "nudes_instruction": NUDES_INSTRUCTION if not incident.accepts_files else (),
             "policy_rule": POLICY_RULES["confidentiality"],
+            # the form just sent, if any (tests and the fuzzer find it here)
+            "form": next(iter(bound.values()), None),
         },
     )
 

@@ -1,0 +1,107 @@
+"""Devices' sections of the governors' annual report (registered with compliance).
+
+Counts only: no learner, staff member or visitor is named. compliance.reports suppresses
+small counts when it renders, so the sections here return the plain numbers.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Count
+
+from compliance.reports import ReportSection, register_report_section
+from devices.models import Confiscation, Exemption, HandIn
+
+# how the governors' report groups an exemption's state
+EXEMPTION_GROUPS = {
+    "Active": (Exemption.Status.ACTIVE,),
+    "Ended": (Exemption.Status.EXPIRED, Exemption.Status.REVOKED),
+    "Refused": (Exemption.Status.REFUSED,),
+    "In progress": (
+        Exemption.Status.REQUESTED,
+        Exemption.Status.APPROVED,
+        Exemption.Status.AGREEMENT_ISSUED,
+    ),
+}
+
+
+def build_exemptions(start: datetime.date, end: datetime.date) -> dict:
+    """Exemptions requested in the year, by kind and by where they stand now."""
+    counts = {
+        (row["kind"], row["status"]): row["n"]
+        for row in Exemption.objects.filter(
+            requested_at__date__gte=start, requested_at__date__lte=end
+        )
+        .values("kind", "status")
+        .annotate(n=Count("pk"))
+    }
+    rows = []
+    for kind in Exemption.Kind:
+        rows.append(
+            [kind.label]
+            + [
+                sum(counts.get((kind.value, status.value), 0) for status in statuses)
+                for statuses in EXEMPTION_GROUPS.values()
+            ]
+        )
+    return {
+        "figures": [("Exemptions requested in the year", sum(counts.values()))],
+        "tables": [
+            {
+                "title": "Exemptions by kind",
+                "columns": ["Kind", *EXEMPTION_GROUPS],
+                "rows": rows,
+                "chart": False,
+            }
+        ],
+    }
+
+
+def build_hand_in(start: datetime.date, end: datetime.date) -> dict:
+    hand_ins = HandIn.objects.filter(day__gte=start, day__lte=end)
+    uncollected = hand_ins.filter(collected_at__isnull=True)
+    return {
+        "figures": [
+            ("School days with devices handed in", hand_ins.values("day").distinct().count()),
+            ("Devices handed in", hand_ins.count()),
+            ("Devices handed in not switched off", hand_ins.filter(switched_off=False).count()),
+            ("Days with uncollected devices", uncollected.values("day").distinct().count()),
+            ("Devices left uncollected", uncollected.count()),
+        ]
+    }
+
+
+def build_confiscations(start: datetime.date, end: datetime.date) -> dict:
+    taken = Confiscation.objects.filter(taken_at__date__gte=start, taken_at__date__lte=end)
+    by_status = dict(taken.values_list("status").annotate(n=Count("pk")))
+    by_category = (
+        taken.values_list("category__name").annotate(n=Count("pk")).order_by("category__name")
+    )
+    return {
+        "figures": [("Devices confiscated in the year", taken.count())],
+        "tables": [
+            {
+                "title": "Confiscations by where the device is now",
+                "columns": ["Status", "Devices"],
+                "rows": [
+                    [status.label, by_status.get(status.value, 0)] for status in Confiscation.Status
+                ],
+                "chart": True,
+            },
+            {
+                "title": "Confiscations by kind of device",
+                "columns": ["Device", "Devices"],
+                "rows": [[name, n] for name, n in by_category],
+                "chart": False,
+            },
+        ],
+    }
+
+
+def register() -> None:
+    register_report_section(ReportSection("exemptions", "Exemptions", 50, build_exemptions))
+    register_report_section(ReportSection("hand_in", "Daily hand-in", 60, build_hand_in))
+    register_report_section(
+        ReportSection("confiscations", "Confiscations", 70, build_confiscations)
+    )
