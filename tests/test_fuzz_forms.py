@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from compliance import filters, forms, retention
+from compliance import filters, forms, forms_review, retention
 from compliance.importers import (
     LEARNER_OPTIONAL,
     LEARNER_REQUIRED,
@@ -45,10 +45,12 @@ from compliance.importers import (
     ImportKind,
 )
 from compliance.models import (
+    ActionPlanItem,
     FormClass,
     Learner,
     LinkedPolicy,
     ParentCarer,
+    PolicyReview,
     Relationship,
     School,
     StaffMember,
@@ -83,9 +85,9 @@ from devices.models import Confiscation, DeviceCategory, Exemption, SchoolDevice
 from incidents import forms_report, forms_search
 from incidents import services as incident_services
 from incidents.models import Category, Involvement, Location, Search
-from tests.factories_devices_exemptions import exemption_in
 from tests import factories
 from tests import fuzz_strategies as fz
+from tests.factories_devices_exemptions import exemption_in
 
 pytestmark = pytest.mark.django_db
 
@@ -1195,6 +1197,89 @@ FORMS += [
     ),
 ]
 
+
+# The policy review, the action plan and the governors' report ----------------------------
+
+LAST_YEAR = (
+    timezone.localdate().year - 1 if timezone.localdate().month < 9 else (timezone.localdate().year)
+)
+
+FORMS += [
+    FormCase(
+        "compliance:review_add",
+        no_kwargs,
+        "dsl",
+        "post",
+        fz.form(
+            {
+                "trigger": fz.choices(PolicyReview.Trigger.values),
+                "changes": fz.text(4000),
+                "version_number": fz.text(20),
+                "date_written": fz.dates(),
+                "next_review": fz.dates(required=False),
+            }
+        ),
+        forms_review.ReviewForm,
+        echoed=("changes", "version_number", "date_written"),
+    ),
+    FormCase(
+        "compliance:actions_add",
+        no_kwargs,
+        "deputy_dsl",
+        "post",
+        fz.form(
+            {
+                "source": fz.choices(ActionPlanItem.Source.values),
+                "source_reference": fz.text(50, required=False),
+                "description": fz.text(2000),
+                "owner": fz.ids(StaffMember),
+                "due": fz.dates(),
+            }
+        ),
+        forms_review.ActionForm,
+        echoed=("source_reference", "description", "due"),
+    ),
+    FormCase(
+        "compliance:training_add",
+        no_kwargs,
+        "headteacher",
+        "post",
+        fz.form(
+            {
+                "held_on": fz.dates(),
+                "topic": fz.text(200),
+                "attendees": fz.id_lists(StaffMember),
+            }
+        ),
+        forms_review.TrainingForm,
+        echoed=("held_on", "topic"),
+    ),
+    FormCase(
+        "compliance:monitoring_add",
+        no_kwargs,
+        "dsl",
+        "post",
+        fz.form(
+            {
+                "checked_on": fz.dates(),
+                "what_checked": fz.text(2000),
+                "findings": fz.text(2000),
+                "actions": fz.text(2000, required=False),
+            }
+        ),
+        forms_review.MonitoringForm,
+        echoed=("checked_on", "what_checked", "findings", "actions"),
+    ),
+    FormCase(
+        "compliance:report_summary",
+        lambda world: {"year": LAST_YEAR},
+        "dsl",
+        "post",
+        fz.form({"text": fz.text(8000)}),
+        forms_review.SummaryForm,
+        echoed=("text",),
+    ),
+]
 
 CASES = {case.id: case for case in FORMS}
 
