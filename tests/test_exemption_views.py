@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance.models import RecordAccess
+from compliance.models import RecordAccess, User
 from devices import services
 from devices.models import Agreement, Exemption, RiskAssessment
 from devices.views.exemptions import _panel_context
@@ -642,6 +642,9 @@ def test_a_teachers_panel_runs_a_fixed_number_of_queries(users, community):
     assert request.user.roles
     for _ in range(12):
         request_for_learner(learner=community["learner"], by=users["staff"])
+    # a fresh request: nothing of the user cached from the requests made above
+    request.user = User.objects.get(pk=users["staff"].pk)
+    assert request.user.roles
     with CaptureQueriesContext(connection) as ctx:
         context = _panel_context(request)
         render_to_string("devices/panels/exemptions.html", {"panel": context})

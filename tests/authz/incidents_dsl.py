@@ -1,0 +1,57 @@
+"""The DSL's triage queue and the incident page (section 9).
+
+The queue is for the DSL and deputies (the headteacher too, for matters involving staff;
+the `headteacher` here is also a deputy). The incident below was reported by the teacher:
+the DSL team opens it here; the teacher, who reported it, is sent to their own report's
+page; the office, who may report but did not report this, gets 404; governors and logins
+without a role, 403. Every step on the page is POST-only; who may take which, and the
+refusals, are in tests/test_incident_workflow.py and tests/test_incident_pages.py.
+"""
+
+from django.utils import timezone
+
+from incidents import services
+from tests import factories
+from tests.authz import DSL_DEPUTIES, POST_ONLY
+
+#                anon outsider gov  staff office deputy head  dsl
+INCIDENT_PAGE = (302, 403, 403, 302, 404, 200, 200, 200)
+
+_STEPS = [
+    "triage",
+    "escalate",
+    "investigate",
+    "ready",
+    "debrief",
+    "close",
+    "referral",
+    "parents_told",
+    "parents_not_told",
+    "conduct",
+    "person",
+    "note",
+    "attachment_remove",
+]
+
+MATRIX: dict[str, tuple[int, ...]] = {
+    "incidents:queue": DSL_DEPUTIES,
+    "incidents:incident_detail": INCIDENT_PAGE,
+    **{f"incidents:incident_{step}": POST_ONLY for step in _STEPS},
+}
+
+
+def url_kwargs(name: str, objects: dict) -> dict | None:
+    if name not in MATRIX or name == "incidents:queue":
+        return None
+    incident = services.incident_report(
+        occurred_at=timezone.now(),
+        location=factories.LocationFactory(),
+        category="unauthorised_recording",
+        account="A phone was used to photograph pupils in the classroom.",
+        people=[services.Person(part="subject", learner=objects["learner"])],
+        by=objects["staff"].user,
+    )
+    if name == "incidents:incident_attachment_remove":
+        # POST-only: a GET is refused before the file is looked for
+        return {"pk": incident.pk, "attachment_pk": 1}
+    return {"pk": incident.pk}
