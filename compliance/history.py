@@ -12,6 +12,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
+from simple_history.models import ModelChange
 
 TYPE_LABEL = {"+": "Created", "~": "Changed", "-": "Deleted"}
 
@@ -72,7 +73,19 @@ def _raw_changes(record, previous) -> list:
     # the version counter (compliance.concurrency) changes on every save: not news
     if previous is None:
         return []
-    return [c for c in record.diff_against(previous).changes if c.field != "version"]
+    changes = [c for c in record.diff_against(previous).changes if c.field != "version"]
+    # diff_against skips fields that are not editable, which are the ones the transition
+    # functions set (status, who decided, when): those matter most in an audit
+    seen = {c.field for c in changes}
+    for field in record.instance_type._meta.concrete_fields:
+        if field.editable or field.primary_key or field.name in seen or field.name == "version":
+            continue
+        old, new = getattr(previous, field.attname), getattr(record, field.attname)
+        if old != new:
+            if field.is_relation:
+                old, new = getattr(previous, field.name), getattr(record, field.name)
+            changes.append(ModelChange(field.name, old, new))
+    return changes
 
 
 def _m2m_ids(model: type[Model], change) -> tuple[type[Model], str, set] | None:

@@ -26,7 +26,7 @@ def may_triage_queue(user) -> bool:
     return has_role(user, Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER)
 
 
-def _staff_matters() -> Q:
+def staff_matters() -> Q:
     staff_involved = Involvement.objects.filter(incident=OuterRef("pk"), staff__isnull=False)
     return (
         Q(staff_allegation=True)
@@ -39,7 +39,7 @@ def incidents_for(user) -> QuerySet:
     if has_role(user, Role.DSL, Role.DEPUTY_DSL):
         return Incident.objects.all()
     if has_role(user, Role.HEADTEACHER):
-        return Incident.objects.filter(_staff_matters() | Q(reported_by=user))
+        return Incident.objects.filter(staff_matters() | Q(reported_by=user))
     if has_role(user, *REPORTERS):
         return Incident.objects.filter(reported_by=user)
     raise PermissionDenied("Your role does not see incidents.")
@@ -47,9 +47,7 @@ def incidents_for(user) -> QuerySet:
 
 def get_incident(user, pk) -> Incident:
     try:
-        return incidents_for(user).select_related("location", "reported_by", "assignee").get(
-            pk=pk
-        )
+        return incidents_for(user).select_related("location", "reported_by", "assignee").get(pk=pk)
     except (Incident.DoesNotExist, ValueError, TypeError):
         raise Http404("No such incident.") from None
 
@@ -59,7 +57,7 @@ def searches_for(user) -> QuerySet:
     if has_role(user, Role.DSL, Role.DEPUTY_DSL):
         return Search.objects.all()
     if has_role(user, Role.HEADTEACHER):
-        return Search.objects.filter(incident__in=incidents_for(user).filter(_staff_matters()))
+        return Search.objects.filter(incident__in=incidents_for(user).filter(staff_matters()))
     raise PermissionDenied("Searches are seen by the DSL team and the headteacher.")
 
 

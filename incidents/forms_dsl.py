@@ -25,7 +25,7 @@ from compliance import access as community_access
 from compliance.forms import DateInput, DateTimeInput
 from compliance.models import Learner, LinkedPolicy, ParentCarer, StaffMember, User, Visitor
 from compliance.roles import Role
-from incidents.access import _staff_matters
+from incidents.access import staff_matters
 from incidents.models import Category, Incident, Involvement, Location, ParentContact, Referral
 from incidents.services import LEADS, Action
 
@@ -219,7 +219,7 @@ class IncidentFilter(django_filters.FilterSet):
         return queryset.filter(Exists(people))
 
     def filter_staff(self, queryset: QuerySet, name: str, value) -> QuerySet:
-        return queryset.filter(_staff_matters()) if value else queryset
+        return queryset.filter(staff_matters()) if value else queryset
 
 
 # The workflow ---------------------------------------------------------------------------

@@ -8,506 +8,1740 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('compliance', '0006_seed_linked_policies'),
-        ('devices', '0002_device_categories'),
+        ("compliance", "0006_seed_linked_policies"),
+        ("devices", "0002_device_categories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Location',
+            name="Location",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('restricted', models.BooleanField(default=False, help_text='Section 3: devices are not used here (classrooms, or when around pupils).')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "restricted",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Section 3: devices are not used here (classrooms, or when around pupils).",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Debrief',
+            name="Debrief",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('held_on', models.DateField()),
-                ('lessons', models.TextField(verbose_name='lessons learnt')),
-                ('policy_changes', models.TextField(blank=True, verbose_name='policy changes')),
-                ('curriculum_changes', models.TextField(blank=True, verbose_name='curriculum changes')),
-                ('attendees', models.ManyToManyField(related_name='+', to='compliance.staffmember')),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("held_on", models.DateField()),
+                ("lessons", models.TextField(verbose_name="lessons learnt")),
+                ("policy_changes", models.TextField(blank=True, verbose_name="policy changes")),
+                (
+                    "curriculum_changes",
+                    models.TextField(blank=True, verbose_name="curriculum changes"),
+                ),
+                (
+                    "attendees",
+                    models.ManyToManyField(related_name="+", to="compliance.staffmember"),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='HistoricalDebrief',
+            name="HistoricalDebrief",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('held_on', models.DateField()),
-                ('lessons', models.TextField(verbose_name='lessons learnt')),
-                ('policy_changes', models.TextField(blank=True, verbose_name='policy changes')),
-                ('curriculum_changes', models.TextField(blank=True, verbose_name='curriculum changes')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("held_on", models.DateField()),
+                ("lessons", models.TextField(verbose_name="lessons learnt")),
+                ("policy_changes", models.TextField(blank=True, verbose_name="policy changes")),
+                (
+                    "curriculum_changes",
+                    models.TextField(blank=True, verbose_name="curriculum changes"),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical debrief',
-                'verbose_name_plural': 'historical debriefs',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalDebrief_attendees',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('debrief', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.debrief')),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='incidents.historicaldebrief')),
-                ('staffmember', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='compliance.staffmember')),
-            ],
-            options={
-                'verbose_name': 'HistoricalDebrief_attendees',
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalIncident',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('reference', models.CharField(db_index=True, editable=False, max_length=20)),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when it happened')),
-                ('category', models.CharField(choices=[('restricted_area', 'Use in a restricted area'), ('abusive_message', 'Abusive or inappropriate message'), ('offensive_content', 'Offensive content'), ('illegal_content', 'Suspected illegal content'), ('unauthorised_recording', 'Unauthorised photo, video or recording'), ('cyberbullying', 'Cyberbullying'), ('nudes', 'Sharing nudes or semi-nudes'), ('staff_personal_contact', 'Staff contact with learners or parents on a personal device'), ('visitor_misuse', 'Visitor misuse'), ('loss_theft_damage', 'Loss, theft or damage'), ('other', 'Other')], max_length=30)),
-                ('account', models.TextField(help_text='Facts only: what you saw and heard, who was there. Once the DSL has triaged it, this is never edited; later facts are added as notes.', verbose_name='what happened, in your own words')),
-                ('reported_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('status', models.CharField(choices=[('reported', 'Reported'), ('triaged', 'Triaged'), ('investigating', 'Investigating'), ('debrief', 'Awaiting debrief'), ('closed', 'Closed')], default='reported', editable=False, max_length=15)),
-                ('child_at_risk', models.BooleanField(default=False, editable=False)),
-                ('suspected_illegal', models.BooleanField(default=False, editable=False)),
-                ('staff_allegation', models.BooleanField(default=False, editable=False, verbose_name='a staff member may have harmed a child, committed an offence or shown unsuitability')),
-                ('triaged_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('conduct_outcome', models.TextField(blank=True, editable=False, verbose_name='code of conduct outcome')),
-                ('parents_not_told_reason', models.TextField(blank=True, editable=False)),
-                ('closed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('assignee', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('closed_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('reported_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('triaged_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('location', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.location')),
-            ],
-            options={
-                'verbose_name': 'historical incident',
-                'verbose_name_plural': 'historical incidents',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalLocation',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=100)),
-                ('restricted', models.BooleanField(default=False, help_text='Section 3: devices are not used here (classrooms, or when around pupils).')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical location',
-                'verbose_name_plural': 'historical locations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical debrief",
+                "verbose_name_plural": "historical debriefs",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Incident',
+            name="HistoricalDebrief_attendees",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(editable=False, max_length=20, unique=True)),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='when it happened')),
-                ('category', models.CharField(choices=[('restricted_area', 'Use in a restricted area'), ('abusive_message', 'Abusive or inappropriate message'), ('offensive_content', 'Offensive content'), ('illegal_content', 'Suspected illegal content'), ('unauthorised_recording', 'Unauthorised photo, video or recording'), ('cyberbullying', 'Cyberbullying'), ('nudes', 'Sharing nudes or semi-nudes'), ('staff_personal_contact', 'Staff contact with learners or parents on a personal device'), ('visitor_misuse', 'Visitor misuse'), ('loss_theft_damage', 'Loss, theft or damage'), ('other', 'Other')], max_length=30)),
-                ('account', models.TextField(help_text='Facts only: what you saw and heard, who was there. Once the DSL has triaged it, this is never edited; later facts are added as notes.', verbose_name='what happened, in your own words')),
-                ('reported_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('status', models.CharField(choices=[('reported', 'Reported'), ('triaged', 'Triaged'), ('investigating', 'Investigating'), ('debrief', 'Awaiting debrief'), ('closed', 'Closed')], default='reported', editable=False, max_length=15)),
-                ('child_at_risk', models.BooleanField(default=False, editable=False)),
-                ('suspected_illegal', models.BooleanField(default=False, editable=False)),
-                ('staff_allegation', models.BooleanField(default=False, editable=False, verbose_name='a staff member may have harmed a child, committed an offence or shown unsuitability')),
-                ('triaged_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('conduct_outcome', models.TextField(blank=True, editable=False, verbose_name='code of conduct outcome')),
-                ('parents_not_told_reason', models.TextField(blank=True, editable=False)),
-                ('closed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('assignee', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('closed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('policies', models.ManyToManyField(blank=True, related_name='incidents', to='compliance.linkedpolicy', verbose_name='policies it falls under')),
-                ('reported_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('triaged_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('location', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='incidents.location')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "debrief",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.debrief",
+                    ),
+                ),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="incidents.historicaldebrief",
+                    ),
+                ),
+                (
+                    "staffmember",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="compliance.staffmember",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-reported_at', '-pk'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalSearch',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('device', models.CharField(help_text='Which device: make, colour, case.', max_length=200)),
-                ('searched_at', models.DateTimeField()),
-                ('place', models.CharField(max_length=200, verbose_name='where the search took place')),
-                ('no_second_reason', models.TextField(blank=True, verbose_name='why no second member of staff was present')),
-                ('grounds', models.TextField(verbose_name='grounds for the search')),
-                ('sought', models.TextField(verbose_name='what was being looked for')),
-                ('consent_by', models.CharField(choices=[('learner', 'The learner'), ('parent_carer', 'A parent or carer')], max_length=15)),
-                ('consent_how', models.CharField(max_length=200, verbose_name='how consent was given')),
-                ('found_nothing', models.BooleanField(default=False)),
-                ('found', models.TextField(blank=True, verbose_name='what was found')),
-                ('deletion', models.CharField(choices=[('none', 'Nothing deleted'), ('deleted', 'Content deleted'), ('asked', 'The learner was asked to delete content')], default='none', max_length=10)),
-                ('deletion_reason', models.TextField(blank=True)),
-                ('outcome', models.CharField(choices=[('returned', 'Device returned'), ('retained', 'Device retained by the school'), ('police', 'Device handed to the police')], max_length=10)),
-                ('parents_told_at', models.DateTimeField(blank=True, null=True)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('confiscation', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='devices.confiscation')),
-                ('consent_parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='compliance.parentcarer')),
-                ('deleted_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('learner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='compliance.learner')),
-                ('led_by', models.ForeignKey(blank=True, db_constraint=False, help_text='The DSL, a deputy or the headteacher.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parents_told_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('second_staff', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='compliance.staffmember', verbose_name='second member of staff present')),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
-            ],
-            options={
-                'verbose_name': 'historical search',
-                'verbose_name_plural': 'historical searches',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "HistoricalDebrief_attendees",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalReferral',
+            name="HistoricalIncident",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('agency', models.CharField(choices=[('police', 'Police'), ('lado', 'LADO (Local Authority Designated Officer)'), ('social_care', "Children's social care"), ('ess', 'Education Safeguarding Service (advice)'), ('other', 'Other agency')], max_length=15)),
-                ('made_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('contact', models.CharField(max_length=200, verbose_name='who was spoken to')),
-                ('reference', models.CharField(blank=True, max_length=100, verbose_name='their reference number')),
-                ('advice', models.TextField(blank=True, verbose_name='advice given')),
-                ('outcome', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('made_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(db_index=True, editable=False, max_length=20)),
+                (
+                    "occurred_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="when it happened"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("restricted_area", "Use in a restricted area"),
+                            ("abusive_message", "Abusive or inappropriate message"),
+                            ("offensive_content", "Offensive content"),
+                            ("illegal_content", "Suspected illegal content"),
+                            ("unauthorised_recording", "Unauthorised photo, video or recording"),
+                            ("cyberbullying", "Cyberbullying"),
+                            ("nudes", "Sharing nudes or semi-nudes"),
+                            (
+                                "staff_personal_contact",
+                                "Staff contact with learners or parents on a personal device",
+                            ),
+                            ("visitor_misuse", "Visitor misuse"),
+                            ("loss_theft_damage", "Loss, theft or damage"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "account",
+                    models.TextField(
+                        help_text="Facts only: what you saw and heard, who was there. Once the DSL has triaged it, this is never edited; later facts are added as notes.",
+                        verbose_name="what happened, in your own words",
+                    ),
+                ),
+                (
+                    "reported_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("reported", "Reported"),
+                            ("triaged", "Triaged"),
+                            ("investigating", "Investigating"),
+                            ("debrief", "Awaiting debrief"),
+                            ("closed", "Closed"),
+                        ],
+                        default="reported",
+                        editable=False,
+                        max_length=15,
+                    ),
+                ),
+                ("child_at_risk", models.BooleanField(default=False, editable=False)),
+                ("suspected_illegal", models.BooleanField(default=False, editable=False)),
+                (
+                    "staff_allegation",
+                    models.BooleanField(
+                        default=False,
+                        editable=False,
+                        verbose_name="a staff member may have harmed a child, committed an offence or shown unsuitability",
+                    ),
+                ),
+                ("triaged_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "conduct_outcome",
+                    models.TextField(
+                        blank=True, editable=False, verbose_name="code of conduct outcome"
+                    ),
+                ),
+                ("parents_not_told_reason", models.TextField(blank=True, editable=False)),
+                ("closed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "triaged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.location",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical referral',
-                'verbose_name_plural': 'historical referrals',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical incident",
+                "verbose_name_plural": "historical incidents",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalParentContact',
+            name="HistoricalLocation",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('told_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('how', models.CharField(choices=[('phone', 'Phone call'), ('in_person', 'In person'), ('letter', 'Letter'), ('email', 'Email')], max_length=10)),
-                ('summary', models.TextField(verbose_name='what they were told')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='compliance.parentcarer')),
-                ('told_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=100)),
+                (
+                    "restricted",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Section 3: devices are not used here (classrooms, or when around pupils).",
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical parent contact',
-                'verbose_name_plural': 'historical parent contacts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical location",
+                "verbose_name_plural": "historical locations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalNote',
+            name="Incident",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('written_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('written_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reference", models.CharField(editable=False, max_length=20, unique=True)),
+                (
+                    "occurred_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="when it happened"
+                    ),
+                ),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("restricted_area", "Use in a restricted area"),
+                            ("abusive_message", "Abusive or inappropriate message"),
+                            ("offensive_content", "Offensive content"),
+                            ("illegal_content", "Suspected illegal content"),
+                            ("unauthorised_recording", "Unauthorised photo, video or recording"),
+                            ("cyberbullying", "Cyberbullying"),
+                            ("nudes", "Sharing nudes or semi-nudes"),
+                            (
+                                "staff_personal_contact",
+                                "Staff contact with learners or parents on a personal device",
+                            ),
+                            ("visitor_misuse", "Visitor misuse"),
+                            ("loss_theft_damage", "Loss, theft or damage"),
+                            ("other", "Other"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "account",
+                    models.TextField(
+                        help_text="Facts only: what you saw and heard, who was there. Once the DSL has triaged it, this is never edited; later facts are added as notes.",
+                        verbose_name="what happened, in your own words",
+                    ),
+                ),
+                (
+                    "reported_at",
+                    models.DateTimeField(default=django.utils.timezone.now, editable=False),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("reported", "Reported"),
+                            ("triaged", "Triaged"),
+                            ("investigating", "Investigating"),
+                            ("debrief", "Awaiting debrief"),
+                            ("closed", "Closed"),
+                        ],
+                        default="reported",
+                        editable=False,
+                        max_length=15,
+                    ),
+                ),
+                ("child_at_risk", models.BooleanField(default=False, editable=False)),
+                ("suspected_illegal", models.BooleanField(default=False, editable=False)),
+                (
+                    "staff_allegation",
+                    models.BooleanField(
+                        default=False,
+                        editable=False,
+                        verbose_name="a staff member may have harmed a child, committed an offence or shown unsuitability",
+                    ),
+                ),
+                ("triaged_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "conduct_outcome",
+                    models.TextField(
+                        blank=True, editable=False, verbose_name="code of conduct outcome"
+                    ),
+                ),
+                ("parents_not_told_reason", models.TextField(blank=True, editable=False)),
+                ("closed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "assignee",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "policies",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="incidents",
+                        to="compliance.linkedpolicy",
+                        verbose_name="policies it falls under",
+                    ),
+                ),
+                (
+                    "reported_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "triaged_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "location",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="incidents",
+                        to="incidents.location",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical note',
-                'verbose_name_plural': 'historical notes',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "ordering": ["-reported_at", "-pk"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalSearch",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "device",
+                    models.CharField(help_text="Which device: make, colour, case.", max_length=200),
+                ),
+                ("searched_at", models.DateTimeField()),
+                (
+                    "place",
+                    models.CharField(max_length=200, verbose_name="where the search took place"),
+                ),
+                (
+                    "no_second_reason",
+                    models.TextField(
+                        blank=True, verbose_name="why no second member of staff was present"
+                    ),
+                ),
+                ("grounds", models.TextField(verbose_name="grounds for the search")),
+                ("sought", models.TextField(verbose_name="what was being looked for")),
+                (
+                    "consent_by",
+                    models.CharField(
+                        choices=[("learner", "The learner"), ("parent_carer", "A parent or carer")],
+                        max_length=15,
+                    ),
+                ),
+                (
+                    "consent_how",
+                    models.CharField(max_length=200, verbose_name="how consent was given"),
+                ),
+                ("found_nothing", models.BooleanField(default=False)),
+                ("found", models.TextField(blank=True, verbose_name="what was found")),
+                (
+                    "deletion",
+                    models.CharField(
+                        choices=[
+                            ("none", "Nothing deleted"),
+                            ("deleted", "Content deleted"),
+                            ("asked", "The learner was asked to delete content"),
+                        ],
+                        default="none",
+                        max_length=10,
+                    ),
+                ),
+                ("deletion_reason", models.TextField(blank=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("returned", "Device returned"),
+                            ("retained", "Device retained by the school"),
+                            ("police", "Device handed to the police"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("parents_told_at", models.DateTimeField(blank=True, null=True)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "confiscation",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="devices.confiscation",
+                    ),
+                ),
+                (
+                    "consent_parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="compliance.parentcarer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="compliance.learner",
+                    ),
+                ),
+                (
+                    "led_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="The DSL, a deputy or the headteacher.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parents_told_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "second_staff",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="compliance.staffmember",
+                        verbose_name="second member of staff present",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical search",
+                "verbose_name_plural": "historical searches",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalInvolvement',
+            name="HistoricalReferral",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('part', models.CharField(choices=[('subject', 'Subject (did it, or is alleged to have)'), ('affected', 'Affected'), ('witness', 'Witness')], max_length=10)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('added_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('learner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='compliance.learner')),
-                ('staff', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='compliance.staffmember')),
-                ('visitor', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='compliance.visitor')),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "agency",
+                    models.CharField(
+                        choices=[
+                            ("police", "Police"),
+                            ("lado", "LADO (Local Authority Designated Officer)"),
+                            ("social_care", "Children's social care"),
+                            ("ess", "Education Safeguarding Service (advice)"),
+                            ("other", "Other agency"),
+                        ],
+                        max_length=15,
+                    ),
+                ),
+                ("made_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("contact", models.CharField(max_length=200, verbose_name="who was spoken to")),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="their reference number"
+                    ),
+                ),
+                ("advice", models.TextField(blank=True, verbose_name="advice given")),
+                ("outcome", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "made_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical involvement',
-                'verbose_name_plural': 'historical involvements',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical referral",
+                "verbose_name_plural": "historical referrals",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalIncident_policies',
+            name="HistoricalParentContact",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='incidents.historicalincident')),
-                ('linkedpolicy', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='compliance.linkedpolicy')),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("told_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "how",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone call"),
+                            ("in_person", "In person"),
+                            ("letter", "Letter"),
+                            ("email", "Email"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("summary", models.TextField(verbose_name="what they were told")),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="compliance.parentcarer",
+                    ),
+                ),
+                (
+                    "told_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalIncident_policies',
+                "verbose_name": "historical parent contact",
+                "verbose_name_plural": "historical parent contacts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalNote",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("written_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "written_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical note",
+                "verbose_name_plural": "historical notes",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalInvolvement",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "part",
+                    models.CharField(
+                        choices=[
+                            ("subject", "Subject (did it, or is alleged to have)"),
+                            ("affected", "Affected"),
+                            ("witness", "Witness"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="compliance.learner",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="compliance.staffmember",
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="compliance.visitor",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical involvement",
+                "verbose_name_plural": "historical involvements",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalIncident_policies",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="incidents.historicalincident",
+                    ),
+                ),
+                (
+                    "linkedpolicy",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="compliance.linkedpolicy",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "HistoricalIncident_policies",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='historicaldebrief',
-            name='incident',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident'),
+            model_name="historicaldebrief",
+            name="incident",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="incidents.incident",
+            ),
         ),
         migrations.CreateModel(
-            name='HistoricalAttachment',
+            name="HistoricalAttachment",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('file', models.TextField(max_length=100)),
-                ('description', models.CharField(max_length=200)),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('removed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('removal_reason', models.TextField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('removed_by', models.ForeignKey(blank=True, db_constraint=False, editable=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('uploaded_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.TextField(max_length=100)),
+                ("description", models.CharField(max_length=200)),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("removed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("removal_reason", models.TextField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "removed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical attachment',
-                'verbose_name_plural': 'historical attachments',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical attachment",
+                "verbose_name_plural": "historical attachments",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.AddField(
-            model_name='debrief',
-            name='incident',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='debrief', to='incidents.incident'),
+            model_name="debrief",
+            name="incident",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="debrief",
+                to="incidents.incident",
+            ),
         ),
         migrations.CreateModel(
-            name='Note',
+            name="Note",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField()),
-                ('written_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='notes', to='incidents.incident')),
-                ('written_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("written_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="notes",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "written_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['written_at', 'pk'],
+                "ordering": ["written_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ParentContact',
+            name="ParentContact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('told_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('how', models.CharField(choices=[('phone', 'Phone call'), ('in_person', 'In person'), ('letter', 'Letter'), ('email', 'Email')], max_length=10)),
-                ('summary', models.TextField(verbose_name='what they were told')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='parent_contacts', to='incidents.incident')),
-                ('parent', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='compliance.parentcarer')),
-                ('told_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("told_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "how",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Phone call"),
+                            ("in_person", "In person"),
+                            ("letter", "Letter"),
+                            ("email", "Email"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("summary", models.TextField(verbose_name="what they were told")),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="parent_contacts",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="compliance.parentcarer",
+                    ),
+                ),
+                (
+                    "told_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['told_at', 'pk'],
+                "ordering": ["told_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Referral',
+            name="Referral",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('agency', models.CharField(choices=[('police', 'Police'), ('lado', 'LADO (Local Authority Designated Officer)'), ('social_care', "Children's social care"), ('ess', 'Education Safeguarding Service (advice)'), ('other', 'Other agency')], max_length=15)),
-                ('made_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('contact', models.CharField(max_length=200, verbose_name='who was spoken to')),
-                ('reference', models.CharField(blank=True, max_length=100, verbose_name='their reference number')),
-                ('advice', models.TextField(blank=True, verbose_name='advice given')),
-                ('outcome', models.TextField(blank=True)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='referrals', to='incidents.incident')),
-                ('made_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "agency",
+                    models.CharField(
+                        choices=[
+                            ("police", "Police"),
+                            ("lado", "LADO (Local Authority Designated Officer)"),
+                            ("social_care", "Children's social care"),
+                            ("ess", "Education Safeguarding Service (advice)"),
+                            ("other", "Other agency"),
+                        ],
+                        max_length=15,
+                    ),
+                ),
+                ("made_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("contact", models.CharField(max_length=200, verbose_name="who was spoken to")),
+                (
+                    "reference",
+                    models.CharField(
+                        blank=True, max_length=100, verbose_name="their reference number"
+                    ),
+                ),
+                ("advice", models.TextField(blank=True, verbose_name="advice given")),
+                ("outcome", models.TextField(blank=True)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="referrals",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "made_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['made_at', 'pk'],
+                "ordering": ["made_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Search',
+            name="Search",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('device', models.CharField(help_text='Which device: make, colour, case.', max_length=200)),
-                ('searched_at', models.DateTimeField()),
-                ('place', models.CharField(max_length=200, verbose_name='where the search took place')),
-                ('no_second_reason', models.TextField(blank=True, verbose_name='why no second member of staff was present')),
-                ('grounds', models.TextField(verbose_name='grounds for the search')),
-                ('sought', models.TextField(verbose_name='what was being looked for')),
-                ('consent_by', models.CharField(choices=[('learner', 'The learner'), ('parent_carer', 'A parent or carer')], max_length=15)),
-                ('consent_how', models.CharField(max_length=200, verbose_name='how consent was given')),
-                ('found_nothing', models.BooleanField(default=False)),
-                ('found', models.TextField(blank=True, verbose_name='what was found')),
-                ('deletion', models.CharField(choices=[('none', 'Nothing deleted'), ('deleted', 'Content deleted'), ('asked', 'The learner was asked to delete content')], default='none', max_length=10)),
-                ('deletion_reason', models.TextField(blank=True)),
-                ('outcome', models.CharField(choices=[('returned', 'Device returned'), ('retained', 'Device retained by the school'), ('police', 'Device handed to the police')], max_length=10)),
-                ('parents_told_at', models.DateTimeField(blank=True, null=True)),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('confiscation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='searches', to='devices.confiscation')),
-                ('consent_parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='compliance.parentcarer')),
-                ('deleted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='searches', to='incidents.incident')),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='searches', to='compliance.learner')),
-                ('led_by', models.ForeignKey(help_text='The DSL, a deputy or the headteacher.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parents_told_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('recorded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('second_staff', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='compliance.staffmember', verbose_name='second member of staff present')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "device",
+                    models.CharField(help_text="Which device: make, colour, case.", max_length=200),
+                ),
+                ("searched_at", models.DateTimeField()),
+                (
+                    "place",
+                    models.CharField(max_length=200, verbose_name="where the search took place"),
+                ),
+                (
+                    "no_second_reason",
+                    models.TextField(
+                        blank=True, verbose_name="why no second member of staff was present"
+                    ),
+                ),
+                ("grounds", models.TextField(verbose_name="grounds for the search")),
+                ("sought", models.TextField(verbose_name="what was being looked for")),
+                (
+                    "consent_by",
+                    models.CharField(
+                        choices=[("learner", "The learner"), ("parent_carer", "A parent or carer")],
+                        max_length=15,
+                    ),
+                ),
+                (
+                    "consent_how",
+                    models.CharField(max_length=200, verbose_name="how consent was given"),
+                ),
+                ("found_nothing", models.BooleanField(default=False)),
+                ("found", models.TextField(blank=True, verbose_name="what was found")),
+                (
+                    "deletion",
+                    models.CharField(
+                        choices=[
+                            ("none", "Nothing deleted"),
+                            ("deleted", "Content deleted"),
+                            ("asked", "The learner was asked to delete content"),
+                        ],
+                        default="none",
+                        max_length=10,
+                    ),
+                ),
+                ("deletion_reason", models.TextField(blank=True)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("returned", "Device returned"),
+                            ("retained", "Device retained by the school"),
+                            ("police", "Device handed to the police"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("parents_told_at", models.DateTimeField(blank=True, null=True)),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "confiscation",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="searches",
+                        to="devices.confiscation",
+                    ),
+                ),
+                (
+                    "consent_parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="compliance.parentcarer",
+                    ),
+                ),
+                (
+                    "deleted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="searches",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="searches",
+                        to="compliance.learner",
+                    ),
+                ),
+                (
+                    "led_by",
+                    models.ForeignKey(
+                        help_text="The DSL, a deputy or the headteacher.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parents_told_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "second_staff",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="compliance.staffmember",
+                        verbose_name="second member of staff present",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'searches',
-                'ordering': ['-searched_at', '-pk'],
+                "verbose_name_plural": "searches",
+                "ordering": ["-searched_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(upload_to='incidents/%Y/')),
-                ('description', models.CharField(max_length=200)),
-                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('removed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('removal_reason', models.TextField(blank=True, editable=False)),
-                ('removed_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('uploaded_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='attachments', to='incidents.incident')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(upload_to="incidents/%Y/")),
+                ("description", models.CharField(max_length=200)),
+                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("removed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("removal_reason", models.TextField(blank=True, editable=False)),
+                (
+                    "removed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="attachments",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['uploaded_at', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('removed_at__isnull', True), models.Q(('file', ''), _negated=True)), models.Q(('removed_at__isnull', False), ('removed_by__isnull', False), models.Q(('removal_reason', ''), _negated=True), ('file', '')), _connector='OR'), name='attachment_removal_is_complete')],
+                "ordering": ["uploaded_at", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("removed_at__isnull", True), models.Q(("file", ""), _negated=True)
+                            ),
+                            models.Q(
+                                ("removed_at__isnull", False),
+                                ("removed_by__isnull", False),
+                                models.Q(("removal_reason", ""), _negated=True),
+                                ("file", ""),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="attachment_removal_is_complete",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Involvement',
+            name="Involvement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('part', models.CharField(choices=[('subject', 'Subject (did it, or is alleged to have)'), ('affected', 'Affected'), ('witness', 'Witness')], max_length=10)),
-                ('added_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='people', to='incidents.incident')),
-                ('learner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='involvements', to='compliance.learner')),
-                ('staff', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='involvements', to='compliance.staffmember')),
-                ('visitor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='involvements', to='compliance.visitor')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "part",
+                    models.CharField(
+                        choices=[
+                            ("subject", "Subject (did it, or is alleged to have)"),
+                            ("affected", "Affected"),
+                            ("witness", "Witness"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="involvements",
+                        to="compliance.learner",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="involvements",
+                        to="compliance.staffmember",
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="involvements",
+                        to="compliance.visitor",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['part', 'pk'],
-                'indexes': [models.Index(fields=['learner', 'incident'], name='involvement_learner_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('learner__isnull', False), ('staff__isnull', True), ('visitor__isnull', True)), models.Q(('learner__isnull', True), ('staff__isnull', False), ('visitor__isnull', True)), models.Q(('learner__isnull', True), ('staff__isnull', True), ('visitor__isnull', False)), _connector='OR'), name='involvement_has_exactly_one_person')],
+                "ordering": ["part", "pk"],
+                "indexes": [
+                    models.Index(fields=["learner", "incident"], name="involvement_learner_idx")
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("learner__isnull", False),
+                                ("staff__isnull", True),
+                                ("visitor__isnull", True),
+                            ),
+                            models.Q(
+                                ("learner__isnull", True),
+                                ("staff__isnull", False),
+                                ("visitor__isnull", True),
+                            ),
+                            models.Q(
+                                ("learner__isnull", True),
+                                ("staff__isnull", True),
+                                ("visitor__isnull", False),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="involvement_has_exactly_one_person",
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status', '-reported_at'], name='incident_status_idx'),
+            model_name="incident",
+            index=models.Index(fields=["status", "-reported_at"], name="incident_status_idx"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['reported_by', '-reported_at'], name='incident_reporter_idx'),
+            model_name="incident",
+            index=models.Index(
+                fields=["reported_by", "-reported_at"], name="incident_reporter_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['category', '-occurred_at'], name='incident_category_idx'),
+            model_name="incident",
+            index=models.Index(fields=["category", "-occurred_at"], name="incident_category_idx"),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'reported'), models.Q(('triaged_by__isnull', False), ('triaged_at__isnull', False)), _connector='OR'), name='incident_triage_has_who_and_when'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("status", "reported"),
+                    models.Q(("triaged_by__isnull", False), ("triaged_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="incident_triage_has_who_and_when",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='incident',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'closed'), _negated=True), models.Q(('closed_by__isnull', False), ('closed_at__isnull', False)), _connector='OR'), name='incident_close_has_who_and_when'),
+            model_name="incident",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "closed"), _negated=True),
+                    models.Q(("closed_by__isnull", False), ("closed_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="incident_close_has_who_and_when",
+            ),
         ),
         migrations.AddIndex(
-            model_name='referral',
-            index=models.Index(fields=['agency', 'made_at'], name='referral_agency_idx'),
+            model_name="referral",
+            index=models.Index(fields=["agency", "made_at"], name="referral_agency_idx"),
         ),
         migrations.AddConstraint(
-            model_name='search',
-            constraint=models.CheckConstraint(condition=models.Q(('second_staff__isnull', False), models.Q(('no_second_reason', ''), _negated=True), _connector='OR'), name='search_has_witness_or_reason'),
+            model_name="search",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("second_staff__isnull", False),
+                    models.Q(("no_second_reason", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="search_has_witness_or_reason",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='search',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('consent_by', 'learner'), ('consent_parent__isnull', True)), models.Q(('consent_by', 'parent_carer'), ('consent_parent__isnull', False)), _connector='OR'), name='search_consent_names_who'),
+            model_name="search",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("consent_by", "learner"), ("consent_parent__isnull", True)),
+                    models.Q(("consent_by", "parent_carer"), ("consent_parent__isnull", False)),
+                    _connector="OR",
+                ),
+                name="search_consent_names_who",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='search',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('found_nothing', True), ('found', '')), models.Q(('found_nothing', False), models.Q(('found', ''), _negated=True)), _connector='OR'), name='search_found_or_nothing'),
+            model_name="search",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("found_nothing", True), ("found", "")),
+                    models.Q(("found_nothing", False), models.Q(("found", ""), _negated=True)),
+                    _connector="OR",
+                ),
+                name="search_found_or_nothing",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='search',
-            constraint=models.CheckConstraint(condition=models.Q(('deletion', 'none'), models.Q(('deleted_by__isnull', False), models.Q(('deletion_reason', ''), _negated=True)), _connector='OR'), name='search_deletion_has_who_and_why'),
+            model_name="search",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("deletion", "none"),
+                    models.Q(
+                        ("deleted_by__isnull", False),
+                        models.Q(("deletion_reason", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="search_deletion_has_who_and_why",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='search',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('outcome', 'police'), _negated=True), ('confiscation__isnull', False), _connector='OR'), name='search_police_outcome_has_custody'),
+            model_name="search",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("outcome", "police"), _negated=True),
+                    ("confiscation__isnull", False),
+                    _connector="OR",
+                ),
+                name="search_police_outcome_has_custody",
+            ),
         ),
     ]

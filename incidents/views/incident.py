@@ -433,9 +433,8 @@ _CHANGE_TITLES = [
 _FIELD_NAMES = {
     str(f.verbose_name): f.name for f in Incident._meta.get_fields() if hasattr(f, "verbose_name")
 }
-# Set only by the transitions, so not editable: simple_history's diff_against (which
-# compliance.history uses) leaves such fields out, and they are the workflow. They are
-# compared here, straight from the history rows.
+# Set only by the transitions (not editable): compliance.history compares them from the
+# history rows; the people they name are fetched with the rows.
 _WORKFLOW_FIELDS = [
     f
     for f in Incident._meta.concrete_fields
@@ -452,36 +451,11 @@ def _local(moment: datetime.datetime) -> str:
     return f"{timezone.localtime(moment):%d/%m/%Y %H:%M}"
 
 
-def _shown(field, value) -> str:
-    if value is None or value == "":
-        return "(blank)"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime.datetime):
-        return _local(value)
-    if field.choices:
-        return str(dict(field.choices).get(value, value))
-    return _who(value) if field.is_relation else str(value)
-
-
-def _workflow_changes(record, previous) -> list[dict]:
-    if previous is None:
-        return []
-    rows = []
-    for f in _WORKFLOW_FIELDS:
-        old, new = getattr(previous, f.name), getattr(record, f.name)
-        if old != new:
-            rows.append({"field": f.verbose_name, "old": _shown(f, old), "new": _shown(f, new)})
-    return rows
-
-
 def _history_events(records: list, incident: Incident) -> list[Event]:
     """The incident's own changes: reported, each status, each flag, outcome and reason."""
     events = []
-    previous = None
     for record, entry in zip(records, history_entries(records, Incident), strict=True):
-        changes = _workflow_changes(record, previous) + entry["changes"]
-        previous = record
+        changes = entry["changes"]
         who = _who(entry["who"])
         if entry["type"] == "Created":
             reporter = who or _who(incident.reported_by)

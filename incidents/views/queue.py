@@ -28,7 +28,7 @@ from compliance.access import has_role
 from compliance.dashboard import Panel, register_panel
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
-from incidents.access import _staff_matters, incidents_for, may_triage_queue
+from incidents.access import incidents_for, may_triage_queue, staff_matters
 from incidents.forms_dsl import IncidentFilter
 from incidents.models import Incident, Involvement, Referral
 from incidents.services import LEADS, lado_referral_due
@@ -196,7 +196,7 @@ def _triage_panel_context(request: HttpRequest) -> dict:
 
 def _staff_panel_context(request: HttpRequest) -> dict:
     """Matters involving staff: open by status, conduct outcomes to record, LADO overdue."""
-    matters = incidents_for(request.user).filter(_staff_matters())
+    matters = incidents_for(request.user).filter(staff_matters())
     counts, links = _status_links(matters, "&staff=true")
     staff_involved = Involvement.objects.filter(incident=OuterRef("pk"), staff__isnull=False)
     outcome_due = (
