@@ -47,8 +47,14 @@ PINNED = {
     # count of the union of history tables, the page of it, the logins for the filter's list
     # (the logins named on the page are one more query; rows made here have none)
     "compliance:audit": _EVERY_PAGE + 3,
-    # key contacts and their roles (the school and policy are shared with the layout)
-    "dashboard": _EVERY_PAGE + 2,
+    # the DSL's dashboard, one or two queries a panel, none growing with the rows:
+    # "Report a concern" (own reports by status); the policy review (actions; staff who
+    # have not acknowledged; reviews awaiting sign-off); their acknowledgements (staff record,
+    # acknowledgements); the triage queue (counts by status; LADO referrals overdue);
+    # uncollected devices today; retention (records due; disposals awaiting the DSL); school
+    # devices by status; devices held; key contacts and their roles (the school and the
+    # policy version are shared with the layout)
+    "dashboard": _EVERY_PAGE + 15,
 }
 
 
