@@ -99,6 +99,26 @@ def device_issue(*, device: SchoolDevice, staff: StaffMember, by: User) -> Devic
     return DeviceLoan.objects.create(device=device, staff=staff, issued_by=by)
 
 
+def _end_open_loan(device: SchoolDevice, by: User) -> DeviceLoan | None:
+    """The device's open loan (at most one: a constraint) ends now, taken back by `by`."""
+    loan = (
+        DeviceLoan.objects.select_for_update()
+        .filter(device=device, returned_at__isnull=True)
+        .first()
+    )
+    if loan is not None:
+        loan.returned_at = timezone.now()
+        loan.returned_to = by
+        loan.save()
+    return loan
+
+
+def _add_note(device: SchoolDevice, text: str) -> None:
+    """A dated line in the device's notes: what happened to it, in order."""
+    stamp = timezone.localtime().strftime("%d/%m/%Y %H:%M")
+    device.notes = f"{device.notes}\n[{stamp}] {text.strip()}".strip()
+
+
 @transaction.atomic
 def device_return(*, device: SchoolDevice, by: User) -> DeviceLoan:
     _require(
@@ -107,10 +127,7 @@ def device_return(*, device: SchoolDevice, by: User) -> DeviceLoan:
     )
     device = _lock(device)
     _require(device.status == SchoolDevice.Status.ISSUED, f"{device.asset_tag} is not issued.")
-    loan = DeviceLoan.objects.select_for_update().get(device=device, returned_at__isnull=True)
-    loan.returned_at = timezone.now()
-    loan.returned_to = by
-    loan.save()
+    loan = _end_open_loan(device, by)
     device.status = SchoolDevice.Status.IN_STORE
     device.holder = None
     device.version += 1
@@ -131,13 +148,8 @@ def device_report_lost(*, device: SchoolDevice, details: str, by: User) -> Schoo
         device.status in (SchoolDevice.Status.IN_STORE, SchoolDevice.Status.ISSUED),
         f"{device.asset_tag} is already {device.get_status_display().lower()}.",
     )
-    loan = DeviceLoan.objects.select_for_update().filter(device=device, returned_at__isnull=True)
-    for open_loan in loan:
-        open_loan.returned_at = timezone.now()
-        open_loan.returned_to = by
-        open_loan.save()
-    stamp = timezone.localtime().strftime("%d/%m/%Y %H:%M")
-    device.notes = f"{device.notes}\n[{stamp}] Reported lost or stolen: {details.strip()}".strip()
+    _end_open_loan(device, by)
+    _add_note(device, f"Reported lost or stolen: {details}")
     device.status = SchoolDevice.Status.LOST_OR_STOLEN
     device.holder = None
     device.version += 1
@@ -158,8 +170,7 @@ def device_found(*, device: SchoolDevice, details: str, by: User) -> SchoolDevic
         device.status == SchoolDevice.Status.LOST_OR_STOLEN,
         f"{device.asset_tag} is not lost or stolen.",
     )
-    stamp = timezone.localtime().strftime("%d/%m/%Y %H:%M")
-    device.notes = f"{device.notes}\n[{stamp}] Found: {details.strip()}".strip()
+    _add_note(device, f"Found: {details}")
     device.status = SchoolDevice.Status.IN_STORE
     device.version += 1
     device.save()
@@ -181,8 +192,7 @@ def device_retire(*, device: SchoolDevice, reason: str, by: User) -> SchoolDevic
         if device.status == SchoolDevice.Status.ISSUED
         else f"{device.asset_tag} is already retired.",
     )
-    stamp = timezone.localtime().strftime("%d/%m/%Y %H:%M")
-    device.notes = f"{device.notes}\n[{stamp}] Retired: {reason.strip()}".strip()
+    _add_note(device, f"Retired: {reason}")
     device.status = SchoolDevice.Status.RETIRED
     device.version += 1
     device.save()
