@@ -101,6 +101,14 @@ class PolicyVersion(models.Model):
     date_written = models.DateField()
     adopted = models.DateField(null=True, blank=True)
     next_review = models.DateField()
+    material_change = models.BooleanField(
+        "a material change",
+        default=True,
+        help_text=(
+            "Everyone who acknowledged an earlier version is asked to acknowledge this one. "
+            "Untick only for a version that corrects wording and changes no rule."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch
+from django.db.models import F, Prefetch, QuerySet
 
-from compliance.models import PolicyVersion, School, StaffMember, User
+from compliance.models import Acknowledgement, PolicyVersion, School, StaffMember, User
 from compliance.roles import Role
 
 
@@ -22,6 +22,38 @@ def current_policy() -> PolicyVersion | None:
     return PolicyVersion.objects.order_by(
         F("adopted").desc(nulls_last=True), "-date_written", "-pk"
     ).first()
+
+
+def acknowledgement_threshold() -> PolicyVersion | None:
+    """The latest version marked as a material change: acknowledging it, or any version
+    written after it, is acknowledging the policy in force. None when no version exists."""
+    return (
+        PolicyVersion.objects.filter(material_change=True)
+        .order_by("-date_written", "-pk")
+        .first()
+        or PolicyVersion.objects.order_by("date_written", "pk").first()
+    )
+
+
+def acknowledgements_in_force(kind: str) -> QuerySet:
+    """Acknowledgements of `kind` that still count: made for the threshold version or a
+    later one (a version that changed no rule does not ask again)."""
+    threshold = acknowledgement_threshold()
+    if threshold is None:
+        return Acknowledgement.objects.none()
+    return Acknowledgement.objects.filter(
+        kind=kind, policy_version__date_written__gte=threshold.date_written
+    )
+
+
+def acknowledgement_due(*, kind: str, staff=None, visitor=None) -> bool:
+    """Whether this staff member or visitor must acknowledge (again) now."""
+    if staff is None and visitor is None:
+        raise ValueError("Say whose acknowledgement this is.")
+    if acknowledgement_threshold() is None:
+        return False
+    person = {"staff": staff} if staff is not None else {"visitor": visitor}
+    return not acknowledgements_in_force(kind).filter(**person).exists()
 
 
 def request_policy(request) -> PolicyVersion | None:
