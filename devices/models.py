@@ -1,6 +1,9 @@
 """Devices: categories, school devices and loans, the daily hand-in register,
 confiscations and custody, and exemptions with their agreements and signatures.
 
+Reception (section 7): the visitor device agreement made at sign-in, and (section 6) the
+calls staff make home for a learner, who does not use their own phone on site.
+
 Policy sections 1, 4, 5, 6 and 7. Every model keeps its history. Status fields are
 set only by the transition functions in `devices.services`.
 """
@@ -16,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from compliance.models import Learner, ParentCarer, StaffMember, User, Visitor
+from compliance.models import Learner, ParentCarer, StaffMember, User, Visit, Visitor
 from compliance.transitions import Refused
 
 
@@ -554,3 +557,155 @@ class Signature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_capacity_display()}: {self.signer_name}"
+
+
+class VisitorDeviceAgreement(models.Model):
+    """Section 7 at reception: the verbal briefing, and the device use agreed for one visit.
+
+    Recorded with the sign-in. Its written terms and the visitor's signature are an
+    `Agreement` like every other (one mechanism, one PDF, one fingerprint). Use that
+    involves working with learners rests on a headteacher-approved visitor exemption.
+    """
+
+    class Use(models.TextChoices):
+        NONE = "none", "None: the device stays away while on site"
+        AGREED = "agreed", "A specific purpose agreed by a member of staff"
+
+    visit = models.OneToOneField(Visit, on_delete=models.PROTECT, related_name="device_agreement")
+    briefing_given = models.BooleanField("verbal briefing on the policy given")
+    briefed_by = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="briefing given by",
+    )
+    use = models.CharField("device use permitted", max_length=10, choices=Use.choices)
+    purpose = models.CharField("purpose agreed", max_length=300, blank=True)
+    where = models.CharField(max_length=200, blank=True)
+    when = models.CharField(max_length=200, blank=True)
+    agreed_by = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="agreed by",
+    )
+    with_learners = models.BooleanField("the use involves working with learners", default=False)
+    exemption = models.ForeignKey(
+        Exemption,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="visit_agreements",
+        help_text="The headteacher's decision on the visitor's use of a device with learners.",
+    )
+    agreement = models.OneToOneField(
+        Agreement, on_delete=models.PROTECT, related_name="visitor_record"
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(briefing_given=True), name="visitor_briefing_given"),
+            models.CheckConstraint(
+                condition=(
+                    Q(use="none")
+                    & Q(purpose="")
+                    & Q(agreed_by__isnull=True)
+                    & Q(with_learners=False)
+                )
+                | (
+                    Q(use="agreed")
+                    & ~Q(purpose="")
+                    & ~Q(where="")
+                    & ~Q(when="")
+                    & Q(agreed_by__isnull=False)
+                ),
+                name="visitor_device_use_agreed_by_staff",
+            ),
+            models.CheckConstraint(
+                condition=Q(with_learners=False) | Q(exemption__isnull=False),
+                name="visitor_use_with_learners_needs_exemption",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Device agreement for {self.visit}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("devices:reception_visit", args=[self.visit_id])
+
+
+class CallHome(models.Model):
+    """A call between the school and a learner's home, made for the learner (section 6).
+
+    Learners do not use their own phones on site: staff phone home for them, and parents
+    reach their child through the office.
+    """
+
+    class Direction(models.TextChoices):
+        TO_HOME = "to_home", "We phoned home for the learner"
+        FROM_HOME = "from_home", "Home phoned to reach the learner"
+
+    class Outcome(models.TextChoices):
+        SPOKE = "spoke", "Spoke to them"
+        MESSAGE_LEFT = "message_left", "Left a message"
+        NO_ANSWER = "no_answer", "No answer"
+        PASSED_ON = "passed_on", "Message passed to the learner"
+
+    learner = models.ForeignKey(Learner, on_delete=models.PROTECT, related_name="calls_home")
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    called_at = models.DateTimeField("when", default=timezone.now)
+    caller = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="member of staff on the call",
+    )
+    contact = models.ForeignKey(
+        ParentCarer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name="parent or carer",
+    )
+    contact_name = models.CharField(
+        "someone else (name and relationship)",
+        max_length=200,
+        blank=True,
+        help_text="Only when the person on the call is not a parent or carer on record.",
+    )
+    reason = models.CharField(max_length=300)
+    outcome = models.CharField(max_length=15, choices=Outcome.choices)
+    notes = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-called_at", "-pk"]
+        verbose_name = "call home"
+        verbose_name_plural = "calls home"
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(contact__isnull=False) & Q(contact_name=""))
+                | (Q(contact__isnull=True) & ~Q(contact_name="")),
+                name="call_home_names_whom",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["learner", "-called_at"], name="call_home_learner_idx"),
+            models.Index(fields=["-called_at"], name="call_home_when_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Call #{self.pk}, {timezone.localtime(self.called_at):%d/%m/%Y %H:%M}"
+
+    @property
+    def whom(self) -> str:
+        return self.contact.full_name if self.contact_id else self.contact_name
