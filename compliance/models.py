@@ -459,6 +459,7 @@ class LinkedPolicy(models.Model):
         StaffMember, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     next_review = models.DateField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -467,6 +468,9 @@ class LinkedPolicy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:policy_detail") + "#linked-heading"
 
 
 class ActionPlanItem(models.Model):
@@ -510,6 +514,9 @@ class ActionPlanItem(models.Model):
 
     def __str__(self) -> str:
         return self.description[:60]
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:actions_list")
 
     @property
     def overdue(self) -> bool:
@@ -678,6 +685,7 @@ class TrainingSession(models.Model):
     attendees = models.ManyToManyField(StaffMember, blank=True, related_name="training_sessions")
     recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords(m2m_fields=[attendees])
 
     class Meta:
@@ -685,6 +693,9 @@ class TrainingSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} ({self.held_on:%d/%m/%Y})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:training_list")
 
 
 class MonitoringCheck(models.Model):
@@ -695,6 +706,7 @@ class MonitoringCheck(models.Model):
     findings = models.TextField()
     actions = models.TextField("actions taken or planned", blank=True)
     checked_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -702,6 +714,9 @@ class MonitoringCheck(models.Model):
 
     def __str__(self) -> str:
         return f"Monitoring check of {self.checked_on:%d/%m/%Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:monitoring_list")
 
 
 class AnnualReportSummary(models.Model):
@@ -725,3 +740,145 @@ class AnnualReportSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Summary of lessons learnt, {self.year_start.year}-{self.year_start.year + 1}"
+
+
+class RelationshipDeclaration(models.Model):
+    """A staff member's pre-existing relationship with a learner or a family (section 5).
+
+    Staff never contact learners or parents from a personal device; a relationship that could
+    make that hard (they are a parent of a learner, a relative or friend of a family) is
+    declared by the staff member, for themselves, and discussed with the DSL and the
+    headteacher, who record the outcome and any agreed arrangement. Declarations are
+    re-confirmed after each review of the policy. Never deleted: one that no longer applies
+    is ended, with why.
+    """
+
+    class With(models.TextChoices):
+        LEARNER = "learner", "A learner"
+        PARENT = "parent", "A parent or carer"
+        FAMILY = "family", "A family (learner and parents or carers)"
+
+    class Kind(models.TextChoices):
+        PARENT_OF = "parent_of", "I am their parent or carer"
+        RELATIVE = "relative", "A relative"
+        FRIEND = "friend", "A friend of the family"
+        NEIGHBOUR = "neighbour", "A neighbour"
+        OUTSIDE = "outside", "We meet outside school (club, childcare, faith group, ...)"
+        OTHER = "other", "Another circumstance"
+
+    class Status(models.TextChoices):
+        DECLARED = "declared", "Awaiting discussion"
+        DISCUSSED = "discussed", "Discussed, outcome recorded"
+        ENDED = "ended", "No longer applies"
+
+    staff = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="relationship_declarations"
+    )
+    relationship_with = models.CharField("the relationship is with", max_length=10, choices=With)
+    kind = models.CharField("the relationship", max_length=12, choices=Kind)
+    who = models.CharField(
+        "who",
+        max_length=200,
+        help_text="Their names and, for a learner, their class, so the DSL can identify them.",
+    )
+    nature = models.TextField(
+        "the circumstances",
+        help_text="How you are in touch outside school and what could make the rule hard to keep.",
+    )
+    declared_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(
+        max_length=10, choices=Status, default=Status.DECLARED, editable=False
+    )
+    # linked by the DSL or headteacher at the discussion (staff do not browse the school's
+    # learners to declare)
+    learners = models.ManyToManyField(Learner, blank=True, related_name="+")
+    parents = models.ManyToManyField(ParentCarer, blank=True, related_name="+")
+    discussed_on = models.DateField(null=True, blank=True, editable=False)
+    discussed_with_dsl = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name="discussed with (DSL or deputy)",
+    )
+    discussed_with_head = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name="discussed with (headteacher)",
+    )
+    outcome = models.TextField(blank=True, editable=False)
+    arrangements = models.TextField(
+        "agreed arrangements and boundaries", blank=True, editable=False
+    )
+    discussion_recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    confirmed_at = models.DateTimeField(
+        "last confirmed by the staff member", default=timezone.now, editable=False
+    )
+    ended_at = models.DateTimeField(null=True, blank=True, editable=False)
+    ended_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    end_reason = models.TextField(blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords(m2m_fields=[learners, parents])
+
+    class Meta:
+        ordering = ["-declared_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="declared")
+                | (
+                    Q(discussed_on__isnull=False)
+                    & Q(discussed_with_dsl__isnull=False)
+                    & Q(discussed_with_head__isnull=False)
+                    & ~Q(outcome="")
+                )
+                | Q(status="ended"),
+                name="declaration_discussed_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="ended")
+                | (Q(ended_at__isnull=False) & Q(ended_by__isnull=False) & ~Q(end_reason="")),
+                name="declaration_ended_has_who_when_why",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "declared_at"], name="declaration_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Declaration {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        return f"REL-{self.pk:04d}" if self.pk else "REL-new"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:relationship_detail", args=[self.pk])
+
+
+class ReminderSent(models.Model):
+    """A daily reminder emailed to one login: sent at most once a day (send_reminders)."""
+
+    day = models.DateField()
+    recipient = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=50)
+    sent_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-day", "recipient", "key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "recipient", "key"], name="one_reminder_a_day_per_recipient"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder {self.key} on {self.day:%d/%m/%Y}"
