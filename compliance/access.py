@@ -19,6 +19,7 @@ from compliance.models import (
     FormClass,
     Learner,
     ParentCarer,
+    RelationshipDeclaration,
     School,
     StaffMember,
     Visit,
@@ -82,6 +83,13 @@ RULES: dict[type[Model], Rule] = {
         view_all=frozenset(_SENIOR | {Role.OFFICE}),
         edit=frozenset(_SENIOR | {Role.OFFICE}),
     ),
+    # pre-existing relationships (section 5): staff see their own declarations; the DSL and
+    # the headteacher record the discussion; governors and the office see none
+    RelationshipDeclaration: Rule(
+        view_all=frozenset(_SENIOR),
+        edit=frozenset({Role.DSL, Role.HEADTEACHER}),
+        view_own=frozenset({Role.STAFF}),
+    ),
 }
 
 
@@ -112,6 +120,8 @@ def _own(user, model: type[Model]) -> QuerySet:
         return ParentCarer.objects.filter(
             learners__form_class__teachers__in=staff, learners__left__isnull=True
         ).distinct()
+    if model is RelationshipDeclaration:
+        return RelationshipDeclaration.objects.filter(staff__in=staff)
     return model.objects.none()
 
 

@@ -212,7 +212,14 @@ def test_a_person_who_does_not_exist_is_404(client, dsl, community, kind, pk):
         (
             "staff",
             "staff",
-            {"login", "classes-taught", "login-history", "incidents", "incident-notes"},
+            {
+                "login",
+                "classes-taught",
+                "login-history",
+                "incidents",
+                "incident-notes",
+                "relationships",
+            },
         ),
         ("visitor", "visitor", {"visits", "incidents", "incident-notes"}),
     ],
