@@ -7,10 +7,19 @@ compliance.review_services, which the views call with the cleaned data.
 from __future__ import annotations
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 
-from compliance.forms import DateInput
-from compliance.models import ActionPlanItem, PolicyReview, StaffMember
+from compliance.forms import ChoicesById, DateInput, VersionedModelForm
+from compliance.models import (
+    ActionPlanItem,
+    LinkedPolicy,
+    MonitoringCheck,
+    PolicyReview,
+    PolicyVersion,
+    StaffMember,
+    TrainingSession,
+)
 
 
 class ReviewForm(forms.Form):
@@ -29,6 +38,12 @@ class ReviewForm(forms.Form):
         widget=DateInput,
         required=False,
         help_text="Leave empty for a year after today (the policy: at least annually).",
+    )
+    material_change = forms.BooleanField(
+        label="This version is a material change",
+        required=False,
+        initial=True,
+        help_text=PolicyVersion._meta.get_field("material_change").help_text,
     )
 
     def clean_date_written(self):
@@ -102,3 +117,86 @@ class SummaryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}),
         help_text="Governors read this: name no learner, parent, member of staff or visitor.",
     )
+
+
+# Edit pages: the same rules as the add pages, with the version they were read at.
+
+
+def _not_future(day, message: str):
+    if day is not None and day > timezone.localdate():
+        raise forms.ValidationError(message)
+    return day
+
+
+class LinkedPolicyForm(VersionedModelForm):
+    class Meta:
+        model = LinkedPolicy
+        fields = ["name", "owner", "next_review"]
+        widgets = {"next_review": DateInput}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = StaffMember.objects.filter(active=True)
+
+
+class ActionEditForm(VersionedModelForm):
+    class Meta:
+        model = ActionPlanItem
+        fields = ["source", "source_reference", "description", "owner", "due"]
+        widgets = {"due": DateInput, "description": forms.Textarea(attrs={"rows": 3})}
+        labels = {"source_reference": "Reference"}
+        help_texts = {
+            "source_reference": "Where it came from, e.g. an incident reference. Never a name."
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the current owner stays choosable even if they have since left
+        owner = self.instance.owner_id if self.instance.pk else None
+        self.fields["owner"].queryset = StaffMember.objects.filter(
+            models.Q(active=True) | models.Q(pk=owner)
+        )
+
+
+class TrainingEditForm(VersionedModelForm):
+    attendees = ChoicesById(
+        queryset=StaffMember.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Who attended.",
+    )
+
+    class Meta:
+        model = TrainingSession
+        fields = ["held_on", "topic", "attendees"]
+        widgets = {"held_on": DateInput}
+        labels = {"held_on": "Date"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # people who have left since stay on the record of who attended
+        kept = self.instance.attendees.values("pk") if self.instance.pk else []
+        self.fields["attendees"].queryset = StaffMember.objects.filter(
+            models.Q(active=True) | models.Q(pk__in=kept)
+        )
+
+    def clean_held_on(self):
+        return _not_future(self.cleaned_data["held_on"], "Record training once it has been held.")
+
+
+class MonitoringEditForm(VersionedModelForm):
+    class Meta:
+        model = MonitoringCheck
+        fields = ["checked_on", "what_checked", "findings", "actions"]
+        widgets = {
+            "checked_on": DateInput,
+            "what_checked": forms.Textarea(attrs={"rows": 3}),
+            "findings": forms.Textarea(attrs={"rows": 3}),
+            "actions": forms.Textarea(attrs={"rows": 3}),
+        }
+        labels = {"checked_on": "Date of the check"}
+
+    def clean_checked_on(self):
+        return _not_future(
+            self.cleaned_data["checked_on"], "Record the check once it has been done."
+        )

@@ -18,7 +18,7 @@ from compliance.models import (
     Visitor,
 )
 from compliance.roles import Role
-from compliance.selectors import key_contacts, request_policy, request_school
+from compliance.selectors import acknowledgement_threshold, key_contacts, request_school
 
 _COMMUNITY_LINKS = [
     (StaffMember, "Staff", "compliance:staff_list"),
@@ -61,25 +61,42 @@ def _my_classes_context(request) -> dict:
     return {"classes": classes}
 
 
-def _acknowledgements_context(request) -> dict:
-    staff = StaffMember.objects.filter(user=request.user).first()
-    latest = {}
+def acknowledgement_items(staff: StaffMember | None) -> list[dict]:
+    """For each kind: the staff member's latest acknowledgement and whether one is due.
+
+    The policy asks again only after a version marked as a material change (an
+    acknowledgement of that version or a later one counts); the acceptable use policy is
+    not versioned here, so any acknowledgement of it counts. Two queries.
+    """
+    latest: dict[str, Acknowledgement] = {}
+    in_force = False
+    threshold = acknowledgement_threshold()
     if staff is not None:
-        for ack in Acknowledgement.objects.filter(staff=staff).order_by("acknowledged_at"):
+        acks = Acknowledgement.objects.filter(staff=staff).select_related("policy_version")
+        for ack in acks.order_by("acknowledged_at", "pk"):
             latest[ack.kind] = ack
-    policy = request_policy(request)
+            if (
+                ack.kind == Acknowledgement.Kind.POLICY
+                and threshold is not None
+                and ack.policy_version is not None
+                and ack.policy_version.date_written >= threshold.date_written
+            ):
+                in_force = True
     items = []
     for kind in Acknowledgement.Kind:
         ack = latest.get(kind.value)
-        # a new version of the policy asks again
-        outdated = (
-            ack is not None
-            and kind == Acknowledgement.Kind.POLICY
-            and policy is not None
-            and ack.policy_version_id != policy.pk
-        )
-        items.append({"kind": kind, "ack": ack, "due": ack is None or outdated})
-    return {"staff": staff, "items": items}
+        if kind == Acknowledgement.Kind.POLICY:
+            due = threshold is not None and not in_force
+        else:
+            due = ack is None
+        # "a new version": acknowledged before, asked again after a material change
+        items.append({"kind": kind, "ack": ack, "due": due, "again": due and ack is not None})
+    return items
+
+
+def _acknowledgements_context(request) -> dict:
+    staff = StaffMember.objects.filter(user=request.user).first()
+    return {"staff": staff, "items": acknowledgement_items(staff) if staff else []}
 
 
 def _key_contacts_context(request) -> dict:

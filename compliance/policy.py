@@ -62,6 +62,13 @@ RULES: dict[str, PolicyRule] = {
         "will phone home and contact on their behalf. Parents are advised to contact their "
         "child via the school office.",
     ),
+    "calls_home": PolicyRule(
+        "6",
+        "Learners use of mobile and smart technology",
+        "If a learner needs to contact their parents or carers whilst on site, a member of staff "
+        "will phone home and contact on their behalf. Parents are advised to contact their child "
+        "via the school office.",
+    ),
     "visitors": PolicyRule(
         "7",
         "Visitors' use of mobile and smart technology",

@@ -201,21 +201,44 @@ def build_review(start: datetime.date, end: datetime.date) -> dict:
     return {"figures": figures, "tables": tables}
 
 
-def build_acknowledgements(start: datetime.date, end: datetime.date) -> dict:
-    """Active staff, by type: how many have acknowledged the policy and the AUP by year end."""
-    by_end = Q(
-        acknowledgements__acknowledged_at__date__lte=end,
+def rate(part: int, whole: int) -> str:
+    """A percentage that cannot give away a small count: when the part, or the rest, is 1
+    to 4, the percentage (with the total beside it) would tell it, so it is not shown."""
+    if not whole:
+        return "none to count"
+    if suppress(part) == SUPPRESSED or suppress(whole - part) == SUPPRESSED:
+        return SUPPRESSED
+    return f"{round(100 * part / whole)}%"
+
+
+def threshold_as_at(day: datetime.date) -> PolicyVersion | None:
+    """The latest version written by `day` that was a material change (else the first one):
+    acknowledging it, or any later version, is acknowledging the policy in force then."""
+    written = PolicyVersion.objects.filter(date_written__lte=day)
+    return (
+        written.filter(material_change=True).order_by("-date_written", "-pk").first()
+        or PolicyVersion.objects.order_by("date_written", "pk").first()
     )
+
+
+def build_acknowledgements(start: datetime.date, end: datetime.date) -> dict:
+    """Active staff, by type: how many had acknowledged the policy in force and the AUP by the
+    end of the year. The policy counts from the latest version marked as a material change
+    (written by the end of the year, or today for the year in progress) onwards."""
+    as_at = min(end, timezone.localdate())
+    threshold = threshold_as_at(as_at)
+    by_end = Q(acknowledgements__acknowledged_at__date__lte=end)
+    policy_in_force = by_end & Q(acknowledgements__kind=Acknowledgement.Kind.POLICY)
+    if threshold is not None:  # (with no version at all, any acknowledgement counts)
+        policy_in_force &= Q(
+            acknowledgements__policy_version__date_written__gte=threshold.date_written
+        )
     counts = (
         StaffMember.objects.filter(active=True)
         .values("staff_type")
         .annotate(
             total=Count("pk", distinct=True),
-            policy=Count(
-                "pk",
-                distinct=True,
-                filter=by_end & Q(acknowledgements__kind=Acknowledgement.Kind.POLICY),
-            ),
+            policy=Count("pk", distinct=True, filter=policy_in_force),
             aup=Count(
                 "pk",
                 distinct=True,
@@ -235,10 +258,21 @@ def build_acknowledgements(start: datetime.date, end: datetime.date) -> dict:
                 row["total"],
                 row["policy"],
                 row["total"] - row["policy"],
+                rate(row["policy"], row["total"]),
                 row["aup"],
+                rate(row["aup"], row["total"]),
             ]
         )
+    total = sum(row["total"] for row in by_type.values())
+    acked = sum(row["policy"] for row in by_type.values())
+    aup = sum(row["aup"] for row in by_type.values())
+    figures = [
+        ("Policy version counted from", threshold.number if threshold else "none"),
+        ("Active staff who have acknowledged the policy", rate(acked, total)),
+        ("Active staff who have acknowledged the AUP", rate(aup, total)),
+    ]
     return {
+        "figures": figures,
         "tables": [
             {
                 "title": "Acknowledgements by staff type",
@@ -247,12 +281,14 @@ def build_acknowledgements(start: datetime.date, end: datetime.date) -> dict:
                     "Active staff",
                     "Acknowledged the policy",
                     "Not yet acknowledged",
+                    "Policy acknowledgement rate",
                     "Acknowledged the AUP",
+                    "AUP acknowledgement rate",
                 ],
                 "rows": rows,
                 "chart": False,
             }
-        ]
+        ],
     }
 
 

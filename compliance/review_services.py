@@ -76,10 +76,13 @@ def review_record(
     date_written: datetime.date,
     next_review: datetime.date | None = None,
     reviewed_at: datetime.datetime | None = None,
+    material_change: bool = True,
 ) -> PolicyReview:
     """Record a review and the version it produced; the version is adopted on the day.
 
     The next review defaults to a year after the review (the policy: at least annually).
+    A version marked as a material change asks everyone to acknowledge the policy again;
+    one that is not (wording only) keeps the acknowledgements already made.
     """
     if not may_record_review(by):
         raise Refused("Only the DSL or the headteacher records a review of the policy.")
@@ -100,6 +103,7 @@ def review_record(
         date_written=date_written,
         adopted=reviewed_on,
         next_review=next_review,
+        material_change=material_change,
     )
     return PolicyReview.objects.create(
         trigger=trigger,

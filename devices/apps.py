@@ -8,10 +8,11 @@ class DevicesConfig(AppConfig):
     def ready(self) -> None:
         from compliance.demo import register_demo_seeder
         from devices import demo, history
-        from devices.views import confiscations, exemptions, handin, register
+        from devices.views import confiscations, exemptions, handin, reception, register
 
-        for area in (register, handin, confiscations, exemptions):
+        for area in (register, handin, confiscations, exemptions, reception):
             area.register_panels()
+        reception.register_record_links()
         register_demo_seeder("devices", demo.seed, order=10)
         history.register()
         from devices.report import register as register_report_sections

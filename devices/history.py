@@ -7,7 +7,7 @@ from compliance.access import has_role
 from compliance.history import register_history_kind
 from compliance.roles import Role
 from devices import access
-from devices.models import Confiscation, Exemption, SchoolDevice
+from devices.models import CallHome, Confiscation, Exemption, SchoolDevice, VisitorDeviceAgreement
 
 
 def _device(user, pk):
@@ -24,7 +24,29 @@ def _confiscation(user, pk) -> Confiscation:
     return confiscation
 
 
+def _call_home(user, pk) -> CallHome:
+    from devices.reception import calls_for
+
+    try:
+        return calls_for(user).get(pk=pk)
+    except (CallHome.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such call.") from None
+
+
+def _visit_agreement(user, pk) -> VisitorDeviceAgreement:
+    from devices.reception import may_use_desk
+
+    if not may_use_desk(user):
+        raise PermissionDenied("The reception records are for the office and the senior team.")
+    try:
+        return VisitorDeviceAgreement.objects.get(pk=pk)
+    except (VisitorDeviceAgreement.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such agreement.") from None
+
+
 def register() -> None:
     register_history_kind("device", SchoolDevice, _device)
     register_history_kind("exemption", Exemption, access.get_exemption)
     register_history_kind("confiscation", Confiscation, _confiscation)
+    register_history_kind("callhome", CallHome, _call_home)
+    register_history_kind("visitoragreement", VisitorDeviceAgreement, _visit_agreement)

@@ -1,7 +1,7 @@
 """An agreement as a PDF: one mechanism for every agreement.
 
-An exemption's agreement names its subject from the exemption. A visitor's device agreement
-at reception has no exemption: its caller says who it is for, e.g.
+An exemption's agreement names its subject from the exemption; a visitor's device agreement
+at reception, from its visit (`subject_of`). A caller may still say who it is for, e.g.
 
     agreement_pdf(agreement, subject=AgreementSubject(
         heading="Visitor device agreement", name=visitor.full_name,
@@ -21,8 +21,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from compliance.models import School
-from devices.models import Agreement, Exemption, Signature
-from devices.services import required_capacities
+from devices.models import Agreement, Exemption, Signature, VisitorDeviceAgreement
+from devices.services import required_capacities, visitor_record_of
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,40 @@ def exemption_subject(exemption: Exemption) -> AgreementSubject:
     )
 
 
+def visitor_subject(record: VisitorDeviceAgreement) -> AgreementSubject:
+    visit = record.visit
+    visitor = visit.visitor
+    details: list[tuple[str, str]] = []
+    if visitor.organisation:
+        details.append(("Organisation", visitor.organisation))
+    details += [
+        ("Visitor", visitor.get_visitor_type_display()),
+        ("Visit", f"#{visit.pk}, {timezone.localtime(visit.arrived):%-d %B %Y, %H:%M}"),
+        ("Host", visit.host.full_name),
+        ("Verbal briefing given by", record.briefed_by.full_name),
+        ("Device use", record.get_use_display()),
+    ]
+    if record.agreed_by_id:
+        details.append(("Agreed by", record.agreed_by.full_name))
+    if record.exemption_id:
+        details.append(("Use with learners", f"Headteacher's exemption #{record.exemption_id}"))
+    return AgreementSubject(
+        heading=f"Visitor device agreement: {visitor.full_name}",
+        name=visitor.full_name,
+        details=tuple(details),
+    )
+
+
+def subject_of(agreement: Agreement) -> AgreementSubject:
+    """Who an agreement is for, as its page and its PDF head it."""
+    if agreement.exemption_id is not None:
+        return exemption_subject(agreement.exemption)
+    record = visitor_record_of(agreement)
+    if record is not None:
+        return visitor_subject(record)
+    return AgreementSubject(heading="Visitor device agreement (reception)", name="")
+
+
 def signature_rows(agreement: Agreement, signatures: list[Signature]) -> list[dict]:
     """Every required signature in order, signed or still to sign."""
     by_capacity = {signature.capacity: signature for signature in signatures}
@@ -83,8 +117,8 @@ def agreement_pdf(
     from weasyprint import HTML
     from weasyprint.urls import URLFetcher
 
-    if subject is None and agreement.exemption_id is not None:
-        subject = exemption_subject(agreement.exemption)
+    if subject is None:
+        subject = subject_of(agreement)
     signatures = list(agreement.signatures.order_by("signed_at", "pk"))
     superseded_by = Agreement.objects.filter(supersedes=agreement).first()
     html = render_to_string(

@@ -42,6 +42,7 @@ from devices.models import (
     RiskAssessment,
     SchoolDevice,
     Signature,
+    VisitorDeviceAgreement,
 )
 
 SENIOR = (Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER)
@@ -589,6 +590,10 @@ def exemption_decide(*, exemption: Exemption, approve: bool, reasons: str, by: U
     _require_headteacher(by, "approves or refuses exemptions")
     exemption = _lock(exemption)
     _require(
+        not (exemption.staff_id and exemption.staff.user_id == by.pk),
+        "An exemption for yourself is decided by another headteacher, never by you.",
+    )
+    _require(
         exemption.status == Exemption.Status.REQUESTED,
         f"This exemption is {exemption.get_status_display().lower()}: it was already decided.",
     )
@@ -652,14 +657,35 @@ def exemptions_expire(*, today: datetime.date) -> int:
 TERMS_FIELDS = ("permitted_use", "where", "when", "expectations", "sanctions")
 
 
+def visitor_record_of(agreement: Agreement) -> VisitorDeviceAgreement | None:
+    """The reception record an agreement belongs to, if it is a visitor's at sign-in."""
+    if agreement.exemption_id is not None or agreement.pk is None:
+        return None
+    cached = getattr(agreement, "_visitor_record", False)
+    if cached is False:
+        cached = (
+            VisitorDeviceAgreement.objects.select_related(
+                "visit", "visit__visitor", "visit__host", "briefed_by", "agreed_by", "exemption"
+            )
+            .filter(agreement=agreement)
+            .first()
+        )
+        agreement._visitor_record = cached
+    return cached
+
+
 def required_capacities(agreement: Agreement) -> list[str]:
     """Who must sign: for a learner, the learner and a parent or carer with parental
     responsibility; for staff or a visitor, themselves; the headteacher signs every
     exemption's agreement. A visitor's device agreement at reception (no exemption) is
-    signed by the visitor and the member of staff who agreed the use."""
+    signed by the visitor, and by the member of staff who agreed the use when one is
+    permitted."""
     cap = Signature.Capacity
     exemption = agreement.exemption
     if exemption is None:
+        record = visitor_record_of(agreement)
+        if record is not None and record.use == VisitorDeviceAgreement.Use.NONE:
+            return [cap.VISITOR]
         return [cap.VISITOR, cap.STAFF_MEMBER]
     if exemption.learner_id:
         return [cap.LEARNER, cap.PARENT_CARER, cap.HEADTEACHER]
@@ -753,6 +779,22 @@ def canonical_content(agreement: Agreement) -> str:
             "starts": exemption.starts.isoformat(),
             "ends": exemption.ends.isoformat(),
         }
+    record = visitor_record_of(agreement)
+    if record is not None:
+        visitor = record.visit.visitor
+        subject = {
+            "kind": "visitor",
+            "id": visitor.pk,
+            "name": visitor.full_name,
+            "organisation": visitor.organisation,
+            "visit": record.visit_id,
+            "arrived": record.visit.arrived.astimezone(datetime.UTC).isoformat(),
+            "briefed_by": record.briefed_by.full_name,
+            "use": record.use,
+            "agreed_by": record.agreed_by.full_name if record.agreed_by_id else None,
+            "with_learners": record.with_learners,
+            "exemption": record.exemption_id,
+        }
     content = {
         "agreement": agreement.pk,
         "version": agreement.number,
@@ -832,6 +874,12 @@ def signature_record(
     )
     required = required_capacities(agreement)
     _require(capacity in required, "This agreement does not need a signature in that capacity.")
+    record = visitor_record_of(agreement)
+    if record is not None:
+        from devices.reception import signing_blocker
+
+        blocker = signing_blocker(record)
+        _require(not blocker, blocker)
     _require(
         not agreement.signatures.filter(capacity=capacity).exists(),
         "That signature has already been recorded.",

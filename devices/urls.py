@@ -1,4 +1,4 @@
-from devices.views import confiscations, exemptions, handin, register
+from devices.views import confiscations, exemptions, handin, reception, register
 
 app_name = "devices"
 
@@ -7,4 +7,5 @@ urlpatterns = [
     *handin.urlpatterns,
     *confiscations.urlpatterns,
     *exemptions.urlpatterns,
+    *reception.urlpatterns,
 ]

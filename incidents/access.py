@@ -35,11 +35,22 @@ def staff_matters() -> Q:
     )
 
 
+def visitor_matters() -> Q:
+    """A visitor's use of a device: reported to the DSL or the headteacher (section 7)."""
+    visitor_involved = Involvement.objects.filter(incident=OuterRef("pk"), visitor__isnull=False)
+    return Q(category=Category.VISITOR_MISUSE) | Q(Exists(visitor_involved))
+
+
+def headteacher_matters() -> Q:
+    """What the headteacher sees and handles: matters involving staff and visitors."""
+    return staff_matters() | visitor_matters()
+
+
 def incidents_for(user) -> QuerySet:
     if has_role(user, Role.DSL, Role.DEPUTY_DSL):
         return Incident.objects.all()
     if has_role(user, Role.HEADTEACHER):
-        return Incident.objects.filter(staff_matters() | Q(reported_by=user))
+        return Incident.objects.filter(headteacher_matters() | Q(reported_by=user))
     if has_role(user, *REPORTERS):
         return Incident.objects.filter(reported_by=user)
     raise PermissionDenied("Your role does not see incidents.")
@@ -57,7 +68,7 @@ def searches_for(user) -> QuerySet:
     if has_role(user, Role.DSL, Role.DEPUTY_DSL):
         return Search.objects.all()
     if has_role(user, Role.HEADTEACHER):
-        return Search.objects.filter(incident__in=incidents_for(user).filter(staff_matters()))
+        return Search.objects.filter(incident__in=incidents_for(user).filter(headteacher_matters()))
     raise PermissionDenied("Searches are seen by the DSL team and the headteacher.")
 
 

@@ -191,8 +191,8 @@ PeopleFormSet = forms.formset_factory(
 )
 
 
-def people_formset(data, picker: PeoplePicker) -> BasePeopleFormSet:
-    return PeopleFormSet(data, prefix="people", form_kwargs={"picker": picker})
+def people_formset(data, picker: PeoplePicker, initial=None) -> BasePeopleFormSet:
+    return PeopleFormSet(data, prefix="people", initial=initial, form_kwargs={"picker": picker})
 
 
 # The report --------------------------------------------------------------------------------

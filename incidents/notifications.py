@@ -40,11 +40,12 @@ def _send(subject: str, lines: list[str], recipients: list[str]) -> None:
 
 
 def new_report(incident) -> None:
-    """The DSL and deputies on every new report; the headteacher on matters involving staff."""
-    from incidents.services import involves_staff
+    """The DSL and deputies on every new report; the headteacher on matters involving staff
+    or visitors."""
+    from incidents.services import for_headteacher
 
     roles = [Role.DSL, Role.DEPUTY_DSL]
-    if involves_staff(incident):
+    if for_headteacher(incident):
         roles.append(Role.HEADTEACHER)
     _send(
         f"New safeguarding report {incident.reference}",

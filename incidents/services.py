@@ -76,17 +76,32 @@ def involves_staff(incident: Incident) -> bool:
     )
 
 
+def involves_visitor(incident: Incident) -> bool:
+    """A visitor's breach goes to the DSL or the headteacher (section 7)."""
+    return (
+        incident.category == Category.VISITOR_MISUSE
+        or incident.people.filter(visitor__isnull=False).exists()
+    )
+
+
+def for_headteacher(incident: Incident) -> bool:
+    """The headteacher is told of, and may handle, matters involving staff or visitors."""
+    return involves_staff(incident) or involves_visitor(incident)
+
+
 def may_handle(user: User, incident: Incident) -> bool:
-    """The DSL and deputies handle every incident; the headteacher those involving staff."""
+    """The DSL and deputies handle every incident; the headteacher those involving staff or
+    visitors."""
     if has_role(user, *LEADS):
         return True
-    return has_role(user, Role.HEADTEACHER) and involves_staff(incident)
+    return has_role(user, Role.HEADTEACHER) and for_headteacher(incident)
 
 
 def _require_handler(user: User, incident: Incident) -> None:
     _require(
         may_handle(user, incident),
-        "Only the DSL or a deputy (or the headteacher, for a matter involving staff) does this.",
+        "Only the DSL or a deputy (or the headteacher, for a matter involving staff or a "
+        "visitor) does this.",
     )
 
 

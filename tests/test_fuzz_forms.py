@@ -36,7 +36,14 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from compliance import filters, forms, forms_review, retention
+from compliance import (
+    filters,
+    forms,
+    forms_relationships,
+    forms_review,
+    relationship_services,
+    retention,
+)
 from compliance.importers import (
     LEARNER_OPTIONAL,
     LEARNER_REQUIRED,
@@ -49,12 +56,15 @@ from compliance.models import (
     FormClass,
     Learner,
     LinkedPolicy,
+    MonitoringCheck,
     ParentCarer,
     PolicyReview,
     Relationship,
+    RelationshipDeclaration,
     School,
     StaffMember,
     StaffType,
+    TrainingSession,
     User,
     Visit,
     Visitor,
@@ -1286,6 +1296,197 @@ FORMS += [
         fz.form({"text": fz.text(8000)}),
         forms_review.SummaryForm,
         echoed=("text",),
+    ),
+]
+
+
+# Pre-existing relationships and the review's edit pages --------------------------------
+
+
+def _declaration(key: str) -> Callable[[World], Any]:
+    """The teacher's own declaration (one per case, made on first use)."""
+
+    def get(world: World):
+        if key not in world.community:
+            world.community[key] = relationship_services.declaration_create(
+                by=world.users["staff"],
+                relationship_with="learner",
+                kind="relative",
+                who="My niece, Year 3",
+                nature="Family gatherings.",
+            )
+        return world.community[key]
+
+    return get
+
+
+def _plan_record(key: str) -> Callable[[World], Any]:
+    """An open action, a training session or a monitoring check (made on first use)."""
+
+    def get(world: World):
+        if key not in world.community:
+            dsl, today = world.users["dsl"], timezone.localdate()
+            if key == "action":
+                made = ActionPlanItem.objects.create(
+                    source="review",
+                    description="Posters",
+                    owner=world.community["staff"],
+                    due=today,
+                    created_by=dsl,
+                )
+            elif key == "training":
+                made = TrainingSession.objects.create(
+                    held_on=today, topic="Induction", recorded_by=dsl
+                )
+            else:
+                made = MonitoringCheck.objects.create(
+                    checked_on=today, what_checked="Logs", findings="None", checked_by=dsl
+                )
+            world.community[key] = made
+        return world.community[key]
+
+    return get
+
+
+def _pk(get: Callable[[World], Any]) -> Callable[[World], dict]:
+    return lambda world: {"pk": get(world).pk}
+
+
+def _first_linked(world: World):
+    return LinkedPolicy.objects.order_by("pk").first()
+
+
+FORMS += [
+    FormCase(
+        "compliance:relationship_declare",
+        no_kwargs,
+        "staff",
+        "post",
+        fz.form(
+            {
+                "relationship_with": fz.choices(RelationshipDeclaration.With.values),
+                "kind": fz.choices(RelationshipDeclaration.Kind.values),
+                "who": fz.text(200),
+                "nature": fz.text(4000),
+            }
+        ),
+        forms_relationships.DeclarationForm,
+        echoed=("who", "nature"),
+    ),
+    FormCase(
+        "compliance:relationship_discuss",
+        _pk(_declaration("declaration_discuss")),
+        "dsl",
+        "post",
+        fz.form(
+            {
+                "version": fz.version_of(_declaration("declaration_discuss")),
+                "discussed_on": fz.dates(),
+                "discussed_with_dsl": fz.ids(User, groups__name="dsl"),
+                "discussed_with_head": fz.ids(User, groups__name="headteacher"),
+                "outcome": fz.text(4000),
+                "arrangements": fz.text(4000, required=False),
+                "learners": fz.id_lists(Learner),
+                "parents": fz.id_lists(ParentCarer),
+            }
+        ),
+        forms_relationships.DiscussionForm,
+        echoed=("outcome", "arrangements"),
+    ),
+    FormCase(
+        "compliance:relationship_end",
+        _pk(_declaration("declaration_end")),
+        "staff",
+        "post",
+        fz.form({"reason": fz.text(2000)}),
+        forms_relationships.EndForm,
+        statuses=frozenset({302}),
+    ),
+    FormCase(
+        "compliance:relationship_list",
+        no_kwargs,
+        "deputy_dsl",
+        "get",
+        fz.form(
+            {
+                "q": fz.text(200, required=False),
+                "status": fz.choices(RelationshipDeclaration.Status.values, required=False),
+                "relationship_with": fz.choices(
+                    RelationshipDeclaration.With.values, required=False
+                ),
+                "reconfirm": fz.choices(["true", "false"], required=False),
+                **PAGE,
+            }
+        ),
+        forms_relationships.DeclarationFilter,
+        echoed=("q",),
+    ),
+    FormCase(
+        "compliance:linked_policy_edit",
+        _pk(_first_linked),
+        "dsl",
+        "post",
+        fz.form(
+            {
+                "name": fz.text(200),
+                "owner": fz.ids(StaffMember, required=False, active=True),
+                "next_review": fz.dates(required=False),
+                "version": fz.version_of(_first_linked),
+            }
+        ),
+        forms_review.LinkedPolicyForm,
+        echoed=("name",),
+    ),
+    FormCase(
+        "compliance:actions_edit",
+        _pk(_plan_record("action")),
+        "deputy_dsl",
+        "post",
+        fz.form(
+            {
+                "source": fz.choices(ActionPlanItem.Source.values),
+                "source_reference": fz.text(50, required=False),
+                "description": fz.text(2000),
+                "owner": fz.ids(StaffMember, active=True),
+                "due": fz.dates(),
+                "version": fz.version_of(_plan_record("action")),
+            }
+        ),
+        forms_review.ActionEditForm,
+        echoed=("source_reference", "description"),
+    ),
+    FormCase(
+        "compliance:training_edit",
+        _pk(_plan_record("training")),
+        "headteacher",
+        "post",
+        fz.form(
+            {
+                "held_on": fz.dates(),
+                "topic": fz.text(200),
+                "attendees": fz.id_lists(StaffMember),
+                "version": fz.version_of(_plan_record("training")),
+            }
+        ),
+        forms_review.TrainingEditForm,
+        echoed=("topic",),
+    ),
+    FormCase(
+        "compliance:monitoring_edit",
+        _pk(_plan_record("monitoring")),
+        "dsl",
+        "post",
+        fz.form(
+            {
+                "checked_on": fz.dates(),
+                "what_checked": fz.text(2000),
+                "findings": fz.text(2000),
+                "actions": fz.text(2000, required=False),
+                "version": fz.version_of(_plan_record("monitoring")),
+            }
+        ),
+        forms_review.MonitoringEditForm,
+        echoed=("what_checked", "findings", "actions"),
     ),
 ]
 

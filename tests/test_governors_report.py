@@ -23,6 +23,7 @@ from compliance.models import (
     AnnualReportSummary,
     MonitoringCheck,
     PolicyReview,
+    PolicyVersion,
     StaffMember,
     StaffType,
     TrainingSession,
@@ -41,7 +42,16 @@ SUMMARY = "Restricted-area use fell after the morning hand-in was moved to the c
 
 def shown(n: int):
     """The test's own statement of the rule: 1 to 4 is "fewer than 5"."""
+    if isinstance(n, str):  # a percentage or a label: already decided
+        return n
     return "fewer than 5" if 1 <= n <= 4 else n
+
+
+def expected_rate(part: int, whole: int) -> str:
+    """The test's own rule for a percentage: hidden when the part or the rest is 1 to 4."""
+    if 1 <= part <= 4 or 1 <= whole - part <= 4:
+        return "fewer than 5"
+    return f"{round(100 * part / whole)}%"
 
 
 @pytest.fixture(autouse=True)
@@ -263,20 +273,7 @@ def year_data(dsl, headteacher, governor, school):
         )
     expect["checks"] = 5
 
-    # acknowledgements: ten more teaching staff, six acknowledged the policy in the year
-    teaching = [
-        factories.StaffMemberFactory(first_name=f"Tobias{i}", last_name=f"Pemberton{i}")
-        for i in range(10)
-    ]
-    for member in teaching[:6]:
-        Acknowledgement.objects.create(
-            kind="policy", staff=member, recorded_by=dsl, acknowledged_at=at(start)
-        )
-    active_teaching = StaffMember.objects.filter(active=True, staff_type=StaffType.TEACHING)
-    expect["teaching_total"] = len(list(active_teaching))
-    expect["teaching_acked"] = 6
-
-    # the review, signed off
+    # the review, signed off: its version (written 1 November) is a material change
     review = rs.review_record(
         by=dsl,
         trigger="annual",
@@ -289,6 +286,48 @@ def year_data(dsl, headteacher, governor, school):
     AnnualReportSummary.objects.create(
         year_start=start, text=SUMMARY, written_by=dsl, written_at=at(end)
     )
+    older = PolicyVersion.objects.create(
+        number=f"{year - 1}.1",
+        date_written=datetime.date(year - 1, 11, 1),
+        next_review=datetime.date(year, 11, 1),
+    )
+    wording = PolicyVersion.objects.create(
+        number=f"{year}.2",
+        date_written=datetime.date(year + 1, 2, 1),
+        next_review=datetime.date(year + 1, 11, 1),
+        material_change=False,
+    )
+
+    # acknowledgements: ten more teaching staff. Six acknowledged the reviewed version and
+    # one the later wording-only version: seven count. Two acknowledged only the version
+    # before the material change, one only after the year ended: they do not count.
+    teaching = [
+        factories.StaffMemberFactory(first_name=f"Tobias{i}", last_name=f"Pemberton{i}")
+        for i in range(10)
+    ]
+
+    def ack(member, version, day, kind="policy"):
+        Acknowledgement.objects.create(
+            kind=kind,
+            staff=member,
+            recorded_by=dsl,
+            policy_version=version,
+            acknowledged_at=at(day),
+        )
+
+    for member in teaching[:6]:
+        ack(member, review.new_version, datetime.date(year, 11, 20))
+    ack(teaching[6], wording, datetime.date(year + 1, 2, 10))
+    for member in teaching[7:9]:
+        ack(member, older, start)
+    ack(teaching[9], review.new_version, end + datetime.timedelta(days=2))
+    # the acceptable use policy: five of them by the end of the year
+    for member in teaching[:5]:
+        ack(member, older, start, kind="aup")
+    active_teaching = StaffMember.objects.filter(active=True, staff_type=StaffType.TEACHING)
+    expect["teaching_total"] = len(list(active_teaching))
+    expect["teaching_acked"] = 7
+    expect["teaching_aup"] = 5
     expect["reviews"] = 1
     expect["names"] = _every_name()
     return expect
@@ -364,6 +403,25 @@ def _expected_cells(e: dict) -> dict[tuple[str, str, str, str], object]:
             "Teaching",
             "Not yet acknowledged",
         ): e["teaching_total"] - e["teaching_acked"],
+        (
+            "Acknowledgements",
+            "Acknowledgements by staff type",
+            "Teaching",
+            "Policy acknowledgement rate",
+        ): expected_rate(e["teaching_acked"], e["teaching_total"]),
+        (
+            "Acknowledgements",
+            "Acknowledgements by staff type",
+            "Teaching",
+            "Acknowledged the AUP",
+        ): e["teaching_aup"],
+        (
+            "Acknowledgements",
+            "Acknowledgements by staff type",
+            "Teaching",
+            "AUP acknowledgement rate",
+        ): expected_rate(e["teaching_aup"], e["teaching_total"]),
+        ("Acknowledgements", "", "Policy version counted from", ""): f"{e['year']}.1",
     }
     for label in Category.labels:
         if e["by_category"][label]:

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 Status = Incident.Status
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 32
 ONLY_HANDLERS = re.escape(
-    "Only the DSL or a deputy (or the headteacher, for a matter involving staff)"
+    "Only the DSL or a deputy (or the headteacher, for a matter involving staff or a visitor)"
 )
 
 

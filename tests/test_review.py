@@ -352,3 +352,256 @@ def test_review_history_is_for_the_leads_not_governors(client, dsl, governor):
     response = client.get(url)
     assert response.status_code == 200
     assert url in client.get(review.get_absolute_url()).content.decode()
+
+
+# A new version asks for acknowledgement again only when it is a material change
+
+
+def _version(number, days_ago, *, material=True):
+    today = timezone.localdate()
+    return PolicyVersion.objects.create(
+        number=number,
+        date_written=today - datetime.timedelta(days=days_ago),
+        adopted=today - datetime.timedelta(days=days_ago),
+        next_review=today + datetime.timedelta(days=300),
+        material_change=material,
+    )
+
+
+def _acknowledge(client, user, kind="policy"):
+    client.force_login(user)
+    return client.post(reverse("compliance:acknowledge"), {"kind": kind})
+
+
+def _due(client, user) -> dict:
+    from compliance.panels import acknowledgement_items
+
+    staff = StaffMember.objects.get(user=user)
+    return {item["kind"].value: item["due"] for item in acknowledgement_items(staff)}
+
+
+def test_a_wording_only_version_does_not_ask_again_and_a_material_one_does(client, teacher, dsl):
+    _version("1.0", 100)
+    assert _due(client, teacher) == {"policy": True, "aup": True}
+    _acknowledge(client, teacher)
+    _acknowledge(client, teacher, "aup")
+    assert _due(client, teacher) == {"policy": False, "aup": False}
+
+    _version("1.1", 50, material=False)
+    assert _due(client, teacher)["policy"] is False
+    client.force_login(dsl)
+    page = client.get(reverse("compliance:policy_acknowledgements")).content.decode()
+    assert "Tom Teacher" not in page  # still counted under 1.1
+
+    _version("2.0", 10)
+    assert _due(client, teacher) == {"policy": True, "aup": False}
+    client.force_login(teacher)
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert "a new version" in dashboard
+    assert reverse("compliance:policy_read") in dashboard
+    client.force_login(dsl)
+    page = client.get(reverse("compliance:policy_acknowledgements")).content.decode()
+    assert "Tom Teacher" in page
+    lead = client.get(reverse("dashboard")).content.decode()
+    assert "staff yet to acknowledge the current policy" in lead
+
+    # acknowledging the version in force now counts, and so would a later wording-only one
+    _acknowledge(client, teacher)
+    assert _due(client, teacher)["policy"] is False
+    _version("2.1", 2, material=False)
+    assert _due(client, teacher)["policy"] is False
+
+
+def test_an_acknowledgement_of_an_older_version_after_a_material_change_does_not_count(
+    client, teacher, dsl
+):
+    old = _version("1.0", 100)
+    _version("2.0", 10)
+    staff = StaffMember.objects.get(user=teacher)
+    Acknowledgement.objects.create(
+        kind="policy", staff=staff, policy_version=old, recorded_by=teacher
+    )
+    assert _due(client, teacher)["policy"] is True
+
+
+def test_the_policy_is_read_where_it_is_acknowledged(client, teacher):
+    _version("1.0", 100)
+    client.force_login(teacher)
+    page = client.get(reverse("compliance:policy_read")).content.decode()
+    assert "Staff use of mobile and smart technology" in page
+    assert "Never use a personal phone or device to contact learners" in page
+    assert "I have read it" in page
+    _acknowledge(client, teacher)
+    page = client.get(reverse("compliance:policy_read")).content.decode()
+    assert "acknowledged" in page and "(Version 1.0)" in page
+
+
+def test_the_review_form_sets_the_material_change_flag(client, dsl):
+    client.force_login(dsl)
+    today = timezone.localdate()
+    fields = {
+        "trigger": "annual",
+        "changes": "Typo fixed.",
+        "date_written": today.isoformat(),
+        "next_review": "",
+    }
+    client.post(reverse("compliance:review_add"), {**fields, "version_number": "7.1"})
+    assert PolicyVersion.objects.get(number="7.1").material_change is False  # unticked
+    client.post(
+        reverse("compliance:review_add"),
+        {**fields, "version_number": "7.2", "material_change": "on"},
+    )
+    assert PolicyVersion.objects.get(number="7.2").material_change is True
+    assert 'name="material_change"' in client.get(reverse("compliance:review_add")).content.decode()
+
+
+def test_acknowledgement_rates_are_percentages(client, dsl):
+    policy = factories.PolicyVersionFactory()
+    staff = [factories.StaffMemberFactory(first_name=f"P{i}") for i in range(3)]
+    Acknowledgement.objects.create(
+        kind="policy", staff=staff[0], policy_version=policy, recorded_by=dsl
+    )
+    client.force_login(dsl)
+    page = client.get(reverse("compliance:policy_acknowledgements")).content.decode()
+    active = StaffMember.objects.filter(active=True).count()
+    assert f"{round(100 / active)}%</strong> of active staff" in page
+    assert f"(1 of {active})" in page
+
+
+def test_a_report_rate_never_gives_away_a_small_count():
+    from compliance import reports
+
+    assert reports.rate(0, 10) == "0%"
+    assert reports.rate(10, 10) == "100%"
+    assert reports.rate(5, 10) == "50%"
+    assert reports.rate(3, 10) == "fewer than 5"  # the part is small
+    assert reports.rate(8, 10) == "fewer than 5"  # the rest is small
+    assert reports.rate(2, 3) == "fewer than 5"
+    assert reports.rate(0, 0) == "none to count"
+
+
+# Edit pages: linked policies, actions, training and monitoring
+
+
+def test_the_leads_edit_a_linked_policy_and_a_stale_save_is_refused(client, dsl, deputy_dsl):
+    from compliance.models import LinkedPolicy
+
+    linked = LinkedPolicy.objects.order_by("pk").first()
+    owner = StaffMember.objects.get(user=dsl)
+    url = reverse("compliance:linked_policy_edit", args=[linked.pk])
+    client.force_login(deputy_dsl)
+    fields = {"name": linked.name, "owner": owner.pk, "next_review": "2027-03-01"}
+    response = client.post(url, {**fields, "version": linked.version})
+    assert response.status_code == 302
+    linked.refresh_from_db()
+    assert linked.owner == owner and linked.version == 2
+    stale = client.post(url, {**fields, "next_review": "2027-04-01", "version": 1})
+    assert stale.status_code == 409
+    linked.refresh_from_db()
+    assert linked.next_review == datetime.date(2027, 3, 1)
+    assert linked.history.first().history_user == deputy_dsl
+
+
+def test_an_open_action_is_edited_and_a_closed_one_is_not(client, dsl, teacher):
+    owner = StaffMember.objects.get(user=teacher)
+    action = rs.action_create(
+        by=dsl, source="review", description="Posters", owner=owner, due=timezone.localdate()
+    )
+    client.force_login(dsl)
+    url = reverse("compliance:actions_edit", args=[action.pk])
+    fields = {
+        "source": "review",
+        "source_reference": "",
+        "description": "Posters in every classroom",
+        "owner": owner.pk,
+        "due": "2027-01-31",
+        "version": action.version,
+    }
+    assert client.post(url, fields).status_code == 302
+    action.refresh_from_db()
+    assert action.description == "Posters in every classroom"
+    assert action.status == ActionPlanItem.Status.OPEN
+    # closing it bumps the version: an edit made from the copy before is refused
+    rs.action_close(action=action, by=dsl, status="done")
+    response = client.post(url, {**fields, "version": action.version, "description": "Later"})
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "compliance:actions_list"
+    )
+    action.refresh_from_db()
+    assert action.description == "Posters in every classroom"
+    assert action.status == ActionPlanItem.Status.DONE
+
+
+def test_an_edit_racing_a_close_is_refused(client, dsl, teacher):
+    owner = StaffMember.objects.get(user=teacher)
+    action = rs.action_create(
+        by=dsl, source="review", description="Posters", owner=owner, due=timezone.localdate()
+    )
+    read_at = action.version
+    client.force_login(dsl)
+    # someone else edits it first
+    action.description = "Changed elsewhere"
+    action.version += 1
+    action.save()
+    response = client.post(
+        reverse("compliance:actions_edit", args=[action.pk]),
+        {
+            "source": "review",
+            "description": "Mine",
+            "owner": owner.pk,
+            "due": "2027-01-31",
+            "version": read_at,
+        },
+    )
+    assert response.status_code == 409
+
+
+def test_training_and_monitoring_are_edited_with_the_add_pages_rules(client, headteacher, teacher):
+    owner = StaffMember.objects.get(user=teacher)
+    session = rs.training_record(
+        by=headteacher, held_on=timezone.localdate(), topic="Induction", attendees=[]
+    )
+    check = rs.monitoring_record(
+        by=headteacher, checked_on=timezone.localdate(), what_checked="Logs", findings="None"
+    )
+    client.force_login(headteacher)
+    future = (timezone.localdate() + datetime.timedelta(days=2)).isoformat()
+    url = reverse("compliance:training_edit", args=[session.pk])
+    refused = client.post(
+        url, {"held_on": future, "topic": "Induction", "attendees": [owner.pk], "version": 1}
+    )
+    assert refused.status_code == 200 and "once it has been held" in refused.content.decode()
+    client.post(
+        url,
+        {"held_on": "2026-09-04", "topic": "Induction", "attendees": [owner.pk], "version": 1},
+    )
+    session.refresh_from_db()
+    assert list(session.attendees.all()) == [owner] and session.version == 2
+    url = reverse("compliance:monitoring_edit", args=[check.pk])
+    response = client.post(
+        url,
+        {
+            "checked_on": timezone.localdate().isoformat(),
+            "what_checked": "Logs",
+            "findings": "Two alerts, both resolved",
+            "actions": "Added to the plan",
+            "version": 1,
+        },
+    )
+    assert response.status_code == 302
+    check.refresh_from_db()
+    assert check.findings == "Two alerts, both resolved"
+    page = client.get(reverse("compliance:monitoring_list")).content.decode()
+    assert reverse("compliance:monitoring_edit", args=[check.pk]) in page
+
+
+@pytest.mark.parametrize("role", ["staff", "office", "governor"])
+def test_others_cannot_edit_plans(client, users, dsl, role):
+    check = rs.monitoring_record(
+        by=dsl, checked_on=timezone.localdate(), what_checked="Logs", findings="None"
+    )
+    client.force_login(users[role])
+    url = reverse("compliance:monitoring_edit", args=[check.pk])
+    assert client.post(url, {"findings": "Forged", "version": 1}).status_code == 403
+    check.refresh_from_db()
+    assert check.findings == "None"

@@ -25,10 +25,14 @@ from compliance import review_services as rs
 from compliance.charts import bar_chart
 from compliance.dashboard import Panel, register_panel
 from compliance.forms_review import (
+    ActionEditForm,
     ActionForm,
+    LinkedPolicyForm,
+    MonitoringEditForm,
     MonitoringForm,
     ReviewForm,
     SummaryForm,
+    TrainingEditForm,
     TrainingForm,
 )
 from compliance.models import (
@@ -43,10 +47,19 @@ from compliance.models import (
     StaffType,
     TrainingSession,
 )
+from compliance.panels import acknowledgement_items
 from compliance.policy import PolicyRule
+from compliance.policy_text import KEY_POINTS
 from compliance.roles import Role
-from compliance.selectors import current_policy, key_contacts, request_policy, request_school
+from compliance.selectors import (
+    acknowledgements_in_force,
+    current_policy,
+    key_contacts,
+    request_policy,
+    request_school,
+)
 from compliance.transitions import Refused
+from compliance.views.base import RecordUpdateView
 
 REVIEW_RULE = PolicyRule(
     "8",
@@ -123,13 +136,30 @@ def policy_detail(request):
     return render(request, "compliance/policy_detail.html", context)
 
 
+def percent(part: int, whole: int) -> int | None:
+    """A whole-number percentage, None when there is nobody to count."""
+    return round(100 * part / whole) if whole else None
+
+
+def policy_read(request):
+    """The policy's key points, section by section, where staff acknowledge it."""
+    _require(access.has_any_role(request.user), "Your login has no role yet.")
+    staff = StaffMember.objects.filter(user=request.user).first()
+    context = {
+        "policy": request_policy(request),
+        "sections": KEY_POINTS,
+        "staff": staff,
+        "items": acknowledgement_items(staff) if staff else [],
+    }
+    return render(request, "compliance/policy_read.html", context)
+
+
 def policy_acknowledgements(request):
     """The DSL sees who has not acknowledged the current version, by staff type."""
     _require(rs.may_plan(request.user), "Only the DSL, deputies and the headteacher see this.")
     policy = current_policy()
-    acked = Acknowledgement.objects.filter(
-        staff=OuterRef("pk"), kind=Acknowledgement.Kind.POLICY, policy_version=policy
-    )
+    # an acknowledgement of the latest material version, or any later one, counts
+    acked = acknowledgements_in_force(Acknowledgement.Kind.POLICY).filter(staff=OuterRef("pk"))
     aup = Acknowledgement.objects.filter(staff=OuterRef("pk"), kind=Acknowledgement.Kind.AUP)
     staff = (
         StaffMember.objects.filter(active=True)
@@ -141,15 +171,27 @@ def policy_acknowledgements(request):
         members = [s for s in staff if s.staff_type == staff_type.value]
         if members:
             missing = [s for s in members if not s.acked]
+            no_aup = [s for s in members if not s.aup]
             groups.append(
                 {
                     "label": staff_type.label,
                     "total": len(members),
                     "missing": missing,
-                    "no_aup": [s for s in members if not s.aup],
+                    "no_aup": no_aup,
+                    "rate": percent(len(members) - len(missing), len(members)),
+                    "aup_rate": percent(len(members) - len(no_aup), len(members)),
                 }
             )
-    context = {"policy": policy, "groups": groups, "policy_rule": TRAINING_RULE}
+    total = sum(group["total"] for group in groups)
+    acknowledged = total - sum(len(group["missing"]) for group in groups)
+    context = {
+        "policy": policy,
+        "groups": groups,
+        "policy_rule": TRAINING_RULE,
+        "total": total,
+        "acknowledged": acknowledged,
+        "rate": percent(acknowledged, total),
+    }
     return render(request, "compliance/policy_acknowledgements.html", context)
 
 
@@ -321,6 +363,68 @@ def monitoring_add(request):
     return render(request, "compliance/monitoring_form.html", context)
 
 
+# Edit pages: the DSL, deputies and the headteacher; a stale save shows both versions (409)
+
+
+class _PlanEdit(RecordUpdateView):
+    denied = "Only the DSL, deputies and the headteacher change these."
+
+    def dispatch(self, request, *args, **kwargs):
+        _require(rs.may_plan(request.user), self.denied)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        return get_object_or_404(self.model, pk=self.kwargs["pk"])
+
+
+class LinkedPolicyEdit(_PlanEdit):
+    model = LinkedPolicy
+    form_class = LinkedPolicyForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["policy_rule"] = REVIEW_RULE
+        return context
+
+
+class ActionEdit(_PlanEdit):
+    model = ActionPlanItem
+    form_class = ActionEditForm
+
+    def dispatch(self, request, *args, **kwargs):
+        _require(rs.may_plan(request.user), self.denied)
+        action = get_object_or_404(ActionPlanItem, pk=kwargs["pk"])
+        if action.status != ActionPlanItem.Status.OPEN:
+            messages.error(request, "A closed action is kept as it was; add a new one instead.")
+            return redirect("compliance:actions_list")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["policy_rule"] = DEBRIEF_RULE
+        return context
+
+
+class TrainingEdit(_PlanEdit):
+    model = TrainingSession
+    form_class = TrainingEditForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["policy_rule"] = TRAINING_RULE
+        return context
+
+
+class MonitoringEdit(_PlanEdit):
+    model = MonitoringCheck
+    form_class = MonitoringEditForm
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["policy_rule"] = MONITORING_RULE
+        return context
+
+
 # Procedures (section 9), linked from every dashboard
 
 
@@ -439,17 +543,18 @@ def _lead_panel_context(request) -> dict:
         open=Count("pk", filter=Q(status=ActionPlanItem.Status.OPEN)),
         overdue=Count("pk", filter=Q(status=ActionPlanItem.Status.OPEN, due__lt=today)),
     )
-    acked = Acknowledgement.objects.filter(
-        staff=OuterRef("pk"), kind=Acknowledgement.Kind.POLICY, policy_version=policy
+    acked = acknowledgements_in_force(Acknowledgement.Kind.POLICY).filter(staff=OuterRef("pk"))
+    staff = StaffMember.objects.filter(active=True).aggregate(
+        total=Count("pk"), acked=Count("pk", filter=Q(Exists(acked)))
     )
-    gaps = StaffMember.objects.filter(active=True).exclude(Exists(acked)).count()
     awaiting = PolicyReview.objects.filter(governor_signed_at__isnull=True).count()
     due_soon = policy is not None and policy.next_review <= today + datetime.timedelta(days=60)
     return {
         "policy": policy,
         "due_soon": due_soon,
         "actions": actions,
-        "gaps": gaps,
+        "gaps": staff["total"] - staff["acked"],
+        "rate": percent(staff["acked"], staff["total"]),
         "awaiting": awaiting,
         "may_record_review": rs.may_record_review(request.user),
     }
@@ -538,6 +643,11 @@ urlpatterns = [
     path("actions/", actions_list, name="actions_list"),
     path("actions/add/", actions_add, name="actions_add"),
     path("actions/<int:pk>/close/", actions_close, name="actions_close"),
+    path("actions/<int:pk>/edit/", ActionEdit.as_view(), name="actions_edit"),
+    path("policy/read/", policy_read, name="policy_read"),
+    path("policy/linked/<int:pk>/edit/", LinkedPolicyEdit.as_view(), name="linked_policy_edit"),
+    path("training/<int:pk>/edit/", TrainingEdit.as_view(), name="training_edit"),
+    path("monitoring/<int:pk>/edit/", MonitoringEdit.as_view(), name="monitoring_edit"),
     path("training/", training_list, name="training_list"),
     path("training/add/", training_add, name="training_add"),
     path("monitoring/", monitoring_list, name="monitoring_list"),

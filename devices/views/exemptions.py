@@ -42,7 +42,8 @@ from devices.access import (
     staff_member_of,
 )
 from devices.models import Agreement, Exemption, RiskAssessment, Signature
-from devices.pdf import AgreementSubject, agreement_pdf, exemption_subject, signature_rows
+from devices.pdf import AgreementSubject, agreement_pdf, signature_rows, subject_of
+from devices.reception import signing_blocker
 
 SENIOR = (Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER)
 PAGE_SIZE = 25
@@ -814,8 +815,13 @@ def _signer_names(request, agreement: Agreement) -> dict[str, str]:
     cap = Signature.Capacity
     names = {cap.HEADTEACHER: _name(request.user) if may_decide_exemptions(request.user) else ""}
     if exemption is None:
+        record = services.visitor_record_of(agreement)
         own = staff_member_of(request.user)
         names[cap.STAFF_MEMBER] = own.full_name if own else _name(request.user)
+        if record is not None:
+            names[cap.VISITOR] = record.visit.visitor.full_name
+            if record.agreed_by_id:
+                names[cap.STAFF_MEMBER] = record.agreed_by.full_name
         return names
     names[cap.LEARNER] = exemption.learner.full_name if exemption.learner_id else ""
     names[cap.STAFF_MEMBER] = exemption.staff.full_name if exemption.staff_id else ""
@@ -864,6 +870,12 @@ def _capacity_label(agreement: Agreement, capacity: str) -> str:
     label = Signature.Capacity(capacity).label
     name = ""
     exemption = agreement.exemption
+    record = services.visitor_record_of(agreement)
+    if record is not None:
+        if capacity == Signature.Capacity.VISITOR:
+            name = record.visit.visitor.full_name
+        elif capacity == Signature.Capacity.STAFF_MEMBER and record.agreed_by_id:
+            name = record.agreed_by.full_name
     if exemption is not None:
         if capacity == Signature.Capacity.LEARNER and exemption.learner_id:
             name = exemption.learner.full_name
@@ -875,9 +887,14 @@ def _capacity_label(agreement: Agreement, capacity: str) -> str:
 
 
 def _agreement_subject(agreement: Agreement) -> AgreementSubject:
-    if agreement.exemption_id is not None:
-        return exemption_subject(agreement.exemption)
-    return AgreementSubject(heading="Visitor device agreement (reception)", name="")
+    return subject_of(agreement)
+
+
+def _signing_blocker(agreement: Agreement) -> str:
+    record = services.visitor_record_of(agreement)
+    if record is None or agreement.status != Agreement.Status.AWAITING_SIGNATURES:
+        return ""
+    return signing_blocker(record)
 
 
 def _agreement_response(request, agreement: Agreement, form=None):
@@ -901,6 +918,8 @@ def _agreement_response(request, agreement: Agreement, form=None):
             "agreement": agreement,
             "exemption": exemption,
             "subject": _agreement_subject(agreement),
+            "visit_record": services.visitor_record_of(agreement),
+            "signing_blocker": _signing_blocker(agreement),
             "rows": signature_rows(agreement, signatures),
             "superseded_by": Agreement.objects.filter(supersedes=agreement).first(),
             "sign_form": sign_form,

@@ -1,5 +1,5 @@
 """A learner's chronology: every incident they were involved in, every search of their
-device, every exemption, confiscation and uncollected device, newest first, on one
+device, every exemption, confiscation, uncollected device and call home, newest first, on one
 printable page. For the DSL and the deputies (KCSIE: the DSL keeps a chronology of
 concerns about a child).
 
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from compliance.models import Learner
 from compliance.services import record_access_log
-from devices.models import Confiscation, Exemption, HandIn
+from devices.models import CallHome, Confiscation, Exemption, HandIn
 from incidents.access import may_see_chronology
 from incidents.models import Involvement, Search
 
@@ -172,12 +172,35 @@ def _uncollected(learner: Learner) -> tuple[list[Entry], bool]:
     return entries, len(rows) > PER_KIND
 
 
+def _calls_home(learner: Learner) -> tuple[list[Entry], bool]:
+    """Calls staff made home for the learner, or took from home for them (section 6)."""
+    rows = list(
+        CallHome.objects.filter(learner=learner)
+        .select_related("caller", "contact")
+        .order_by("-called_at", "-pk")[: PER_KIND + 1]
+    )
+    entries = [
+        Entry(
+            kind="Call home",
+            at=call.called_at,
+            day_only=False,
+            title=f"{call.get_direction_display()}: {call.whom}",
+            details=f"{call.reason} ({call.caller.full_name})",
+            status=call.get_outcome_display(),
+            url=reverse("devices:call_detail", args=[call.pk]),
+        )
+        for call in rows[:PER_KIND]
+    ]
+    return entries, len(rows) > PER_KIND
+
+
 KINDS = (
     ("Incidents", _incidents),
     ("Searches", _searches),
     ("Exemptions", _exemptions),
     ("Confiscations", _confiscations),
     ("Uncollected devices", _uncollected),
+    ("Calls home", _calls_home),
 )
 
 

@@ -70,13 +70,27 @@ def _own_report(user, pk) -> Incident:
 # Reporting ---------------------------------------------------------------------------------
 
 
+def _prefilled(request: HttpRequest, picker: PeoplePicker):
+    """A report started from a visit's record (section 7: staff challenge a visitor and tell
+    the DSL or headteacher) names the visitor and the category already."""
+    visitor = picker.resolve(f"visitor-{request.GET.get('visitor', '')}")
+    if visitor is None:
+        return ReportForm(), people_formset(None, picker)
+    form = ReportForm(initial={"category": Category.VISITOR_MISUSE.value})
+    people = people_formset(
+        None, picker, initial=[{"person": f"visitor-{visitor.pk}", "part": "subject"}]
+    )
+    return form, people
+
+
 def report(request: HttpRequest) -> HttpResponse:
     user = request.user
     _require_reporter(user)
     data = request.POST if request.method == "POST" else None
     picker = PeoplePicker.for_user(user)
-    form = ReportForm(data)
-    people = people_formset(data, picker)
+    form, people = ReportForm(data), people_formset(data, picker)
+    if data is None:
+        form, people = _prefilled(request, picker)
     if data is not None:
         form_ok = form.is_valid()
         if people.is_valid() and form_ok:
@@ -118,7 +132,7 @@ def report_sent(request: HttpRequest, pk: int) -> HttpResponse:
         "incidents/report_sent.html",
         {
             "incident": incident,
-            "headteacher_told": services.involves_staff(incident),
+            "headteacher_told": services.for_headteacher(incident),
             "nudes_instruction": NUDES_INSTRUCTION if not incident.accepts_files else (),
         },
     )

@@ -11,7 +11,14 @@ import datetime
 
 from django.utils import timezone
 
-from compliance.models import ActionPlanItem, PolicyReview, PolicyVersion
+from compliance.models import (
+    ActionPlanItem,
+    LinkedPolicy,
+    MonitoringCheck,
+    PolicyReview,
+    PolicyVersion,
+    TrainingSession,
+)
 from tests.authz import ANY_ROLE, DSL_DEPUTIES, DSL_HEAD, DSL_ONLY, POST_ONLY
 
 #                 anon outsider gov  staff office deputy head  dsl
@@ -27,6 +34,11 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "compliance:actions_list": DSL_DEPUTIES,
     "compliance:actions_add": DSL_DEPUTIES,
     "compliance:actions_close": POST_ONLY,
+    "compliance:actions_edit": DSL_DEPUTIES,
+    "compliance:policy_read": ANY_ROLE,
+    "compliance:linked_policy_edit": DSL_DEPUTIES,
+    "compliance:training_edit": DSL_DEPUTIES,
+    "compliance:monitoring_edit": DSL_DEPUTIES,
     "compliance:training_list": DSL_DEPUTIES,
     "compliance:training_add": DSL_DEPUTIES,
     "compliance:monitoring_list": DSL_DEPUTIES,
@@ -56,7 +68,22 @@ def url_kwargs(name: str, objects: dict) -> dict | None:
             next_review=version.next_review,
         )
         return {"pk": review.pk}
-    if name == "compliance:actions_close":
+    if name == "compliance:linked_policy_edit":
+        return {"pk": LinkedPolicy.objects.order_by("pk").first().pk}
+    if name == "compliance:training_edit":
+        session = TrainingSession.objects.create(
+            held_on=timezone.localdate(), topic="Policy briefing", recorded_by=by
+        )
+        return {"pk": session.pk}
+    if name == "compliance:monitoring_edit":
+        check = MonitoringCheck.objects.create(
+            checked_on=timezone.localdate(),
+            what_checked="Filtering",
+            findings="None",
+            checked_by=by,
+        )
+        return {"pk": check.pk}
+    if name in ("compliance:actions_close", "compliance:actions_edit"):
         action = ActionPlanItem.objects.create(
             source="review",
             description="Update the poster.",
