@@ -12,6 +12,7 @@ runs one query for the staff, not five.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
 
@@ -26,6 +27,7 @@ from compliance.forms import DateInput, DateTimeInput
 from compliance.models import Learner, LinkedPolicy, ParentCarer, StaffMember, User, Visitor
 from compliance.roles import Role
 from incidents.access import staff_matters
+from incidents.forms_report import RECENT_VISITS
 from incidents.models import Category, Incident, Involvement, Location, ParentContact, Referral
 from incidents.services import LEADS, Action
 
@@ -121,11 +123,24 @@ class Choices:
 
     @cached_property
     def visitors(self) -> list[Visitor]:
+        """Visitors on site around when it happened or in the last month, and any already
+        named: not every visitor of ten years (thousands of options on every page)."""
         try:
             visitors = community_access.visible(self.user, Visitor)
         except PermissionDenied:
             return []
-        return list(visitors.order_by("last_name", "first_name", "pk"))
+        happened = self.incident.occurred_at
+        around = Q(
+            visits__arrived__gte=happened - RECENT_VISITS,
+            visits__arrived__lte=happened + datetime.timedelta(days=1),
+        )
+        recent = Q(visits__arrived__gte=timezone.now() - RECENT_VISITS)
+        named = Q(involvements__incident=self.incident)
+        return list(
+            visitors.filter(around | recent | named)
+            .distinct()
+            .order_by("last_name", "first_name", "pk")
+        )
 
     @cached_property
     def parents(self) -> list[ParentCarer]:
