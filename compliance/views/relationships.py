@@ -242,7 +242,7 @@ def _panel_context(request) -> dict:
 
 def register() -> None:
     """Panel, history page, subject access section and demo records (from review.register)."""
-    from compliance import demo_relationships, reminders, subject_access
+    from compliance import demo_relationships, subject_access
     from compliance.demo import register_demo_seeder
     from compliance.history import register_history_kind
 
@@ -274,7 +274,6 @@ def register() -> None:
         )
     )
     register_demo_seeder("compliance_relationships", demo_relationships.seed, order=6)
-    reminders.register()
 
 
 urlpatterns = [

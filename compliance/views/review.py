@@ -629,9 +629,11 @@ def register() -> None:
         register_history_kind(slug, model, _fetch_for_history(model))
     reports.register()
     register_demo_seeder("compliance_review", demo_review.seed, order=5)
+    from compliance import reminders
     from compliance.views import relationships
 
     relationships.register()
+    reminders.register()
 
 
 urlpatterns = [
