@@ -409,7 +409,11 @@ def seed(context: DemoContext) -> str:
     hand_ins = _hand_ins(context)
     confiscations = _confiscations(context)
     exemptions = _exemptions(context)
+    from devices import demo_reception
+
+    reception = demo_reception.seed(context)
     return (
         f"Devices demo: {acknowledgements} acknowledgements, {devices} school devices, "
-        f"{hand_ins} hand-ins, {confiscations} confiscations, {exemptions} exemptions made."
+        f"{hand_ins} hand-ins, {confiscations} confiscations, {exemptions} exemptions made. "
+        f"{reception}"
     )

@@ -243,16 +243,30 @@ def _record_aup(visit: Visit, use: DeviceUse, by: User) -> None:
 
 
 @transaction.atomic
-def device_agreement_record(*, visit: Visit, use: DeviceUse, by: User) -> VisitorDeviceAgreement:
+def device_agreement_record(
+    *, visit: Visit, use: DeviceUse, by: User, made_at: datetime.datetime | None = None
+) -> VisitorDeviceAgreement:
     """Record the briefing and the device use for a visit, with its written agreement.
 
     While nobody has signed, the desk may record it again (the visitor changed their mind,
     the headteacher refused): the same agreement's terms are rewritten and the history keeps
     what they said before. Once signed, the terms are fixed.
+
+    `made_at` is when the agreement was made at the desk, for a paper form entered later
+    (a busy morning); an agreement missing from a visit that has ended may be entered so,
+    but one recorded already is not changed after the visitor has left.
     """
     _require_desk(by)
     visit = Visit.objects.select_for_update().select_related("visitor").get(pk=visit.pk)
-    _require(visit.left is None, "The visitor has signed out: the visit is over.")
+    now = timezone.now()
+    made_at = made_at or now
+    _require(
+        made_at <= now + datetime.timedelta(minutes=5), "The agreement cannot be in the future."
+    )
+    _require(
+        made_at >= visit.arrived - datetime.timedelta(minutes=5),
+        "The agreement is made at the visit, not before the visitor arrived.",
+    )
     existing = (
         VisitorDeviceAgreement.objects.select_for_update()
         .select_related("agreement")
@@ -260,6 +274,7 @@ def device_agreement_record(*, visit: Visit, use: DeviceUse, by: User) -> Visito
         .first()
     )
     if existing is not None:
+        _require(visit.left is None, "The visitor has signed out: the visit is over.")
         _require(
             existing.agreement.status == Agreement.Status.AWAITING_SIGNATURES
             and not existing.agreement.signatures.exists(),
@@ -280,7 +295,7 @@ def device_agreement_record(*, visit: Visit, use: DeviceUse, by: User) -> Visito
         "exemption": exemption,
     }
     if existing is None:
-        agreement = Agreement.objects.create(issued_by=by, **terms)
+        agreement = Agreement.objects.create(issued_by=by, issued_at=made_at, **terms)
         return VisitorDeviceAgreement.objects.create(
             visit=visit, agreement=agreement, recorded_by=by, **fields
         )
@@ -288,7 +303,7 @@ def device_agreement_record(*, visit: Visit, use: DeviceUse, by: User) -> Visito
     for name, value in terms.items():
         setattr(agreement, name, value)
     agreement.issued_by = by
-    agreement.issued_at = timezone.now()
+    agreement.issued_at = made_at
     agreement.save()
     for name, value in fields.items():
         setattr(existing, name, value)
@@ -345,7 +360,7 @@ def visit_sign_in(
     visit = Visit.objects.create(
         visitor=visitor, host=host, purpose=purpose.strip(), arrived=arrived
     )
-    device_agreement_record(visit=visit, use=use, by=by)
+    device_agreement_record(visit=visit, use=use, by=by, made_at=arrived)
     return visit
 
 

@@ -858,8 +858,12 @@ def signature_record(
     drawn_png: str = "",
     paper_scan: UploadedFile | None = None,
     parent: ParentCarer | None = None,
+    signed_at: datetime.datetime | None = None,
 ) -> Signature:
-    """Record one signature captured in person. The last one freezes the agreement."""
+    """Record one signature captured in person. The last one freezes the agreement.
+
+    `signed_at` is when a paper copy was signed, if it is recorded later; by default, now.
+    """
     from devices.access import may_record_signatures
 
     _require(may_record_signatures(by), "Your role does not record signatures.")
@@ -885,6 +889,12 @@ def signature_record(
         "That signature has already been recorded.",
     )
     _require(bool(signer_name.strip()), "Give the signer's name.")
+    signed_at = signed_at or timezone.now()
+    _require(
+        signed_at <= timezone.now() + datetime.timedelta(minutes=5),
+        "A signature cannot be dated in the future.",
+    )
+    _require(signed_at >= agreement.issued_at, "A signature cannot come before the agreement.")
     exemption = agreement.exemption
     if capacity == Signature.Capacity.HEADTEACHER:
         _require(
@@ -917,6 +927,7 @@ def signature_record(
         method=method,
         drawn_png=drawn_png,
         recorded_by=by,
+        signed_at=signed_at,
     )
     if paper_scan is not None:
         # the stored name is the server's, never the uploaded file's

@@ -377,6 +377,42 @@ def test_sign_out_once(users, social_worker):
         reception.device_agreement_record(visit=visit, use=_no_use(users), by=users["office"])
 
 
+def test_a_paper_agreement_missing_from_an_ended_visit_is_entered_with_its_time(users):
+    arrived = timezone.now() - datetime.timedelta(hours=5)
+    visit = factories.VisitFactory(arrived=arrived, left=arrived + datetime.timedelta(hours=1))
+    made = arrived + datetime.timedelta(minutes=2)
+    record = reception.device_agreement_record(
+        visit=visit, use=_no_use(users), by=users["office"], made_at=made
+    )
+    assert record.agreement.issued_at == made
+    with pytest.raises(Refused, match="before the agreement"):
+        services.signature_record(
+            agreement=record.agreement,
+            capacity=Signature.Capacity.VISITOR,
+            signer_name="V",
+            method=Signature.Method.DRAWN,
+            drawn_png=signature_png(),
+            signed_at=made - datetime.timedelta(minutes=1),
+            by=users["office"],
+        )
+    services.signature_record(
+        agreement=record.agreement,
+        capacity=Signature.Capacity.VISITOR,
+        signer_name="V",
+        method=Signature.Method.DRAWN,
+        drawn_png=signature_png(),
+        signed_at=made + datetime.timedelta(minutes=1),
+        by=users["office"],
+    )
+    with pytest.raises(Refused, match="before the visitor arrived"):
+        reception.device_agreement_record(
+            visit=factories.VisitFactory(),
+            use=_no_use(users),
+            by=users["office"],
+            made_at=timezone.now() - datetime.timedelta(days=1),
+        )
+
+
 def test_staff_cannot_sign_visitors_out(users, social_worker):
     visit = _sign_in(users, social_worker, _no_use(users))
     with pytest.raises(Refused):
@@ -689,3 +725,29 @@ def test_the_call_form_says_what_is_wrong_next_to_the_field(client, users, commu
     assert "contact" in response.context["form"].errors
     assert "Headache" in response.content.decode()
     assert not CallHome.objects.exists()
+
+
+# The demo school -------------------------------------------------------------------------
+
+
+def test_the_demo_shows_reception_in_every_state(db):
+    from tests.test_seed_demo import seed
+
+    seed()
+    records = VisitorDeviceAgreement.objects.select_related("agreement", "exemption", "visit")
+    states = {(r.use, r.agreement.status, r.with_learners) for r in records}
+    assert (NONE, Agreement.Status.SIGNED, False) in states
+    assert (AGREED, Agreement.Status.SIGNED, False) in states
+    assert (AGREED, Agreement.Status.SIGNED, True) in states  # with learners, approved
+    assert (NONE, Agreement.Status.AWAITING_SIGNATURES, False) in states  # at the desk now
+    waiting = [r for r in records if r.with_learners and r.exemption.status == "requested"]
+    assert waiting and all(r.visit.on_site for r in waiting)
+    assert records.filter(visit__left__isnull=False).exists()
+    assert Acknowledgement.objects.filter(visitor__isnull=False, kind="aup").exists()
+    for record in records.filter(agreement__status=Agreement.Status.SIGNED):
+        found, intact = services.agreement_verify(record.agreement.fingerprint)
+        assert found == record.agreement and intact
+    assert set(CallHome.objects.values_list("direction", flat=True)) == set(
+        CallHome.Direction.values
+    )
+    assert CallHome.objects.filter(contact__isnull=True).exclude(contact_name="").exists()

@@ -165,7 +165,8 @@ def test_demo_school_shape():
 
     assert 10 <= Visitor.objects.count() <= 16
     on_site = Visit.objects.filter(left__isnull=True)
-    assert 1 <= on_site.count() <= 2
+    # two from the visitor log, and two the reception desk signed in this morning
+    assert 2 <= on_site.count() <= 4
     assert Visit.objects.filter(left__isnull=False, left__lt=timezone.now()).count() > 10
 
     summary, heading, *rest = out.splitlines()
