@@ -125,6 +125,8 @@ class Incident(models.Model):
             ),
         ]
         indexes = [
+            # the triage queue's order: its first page read without sorting every incident
+            models.Index(fields=["-reported_at", "-id"], name="incident_reported_idx"),
             models.Index(fields=["status", "-reported_at"], name="incident_status_idx"),
             models.Index(fields=["reported_by", "-reported_at"], name="incident_reporter_idx"),
             models.Index(fields=["category", "-occurred_at"], name="incident_category_idx"),
