@@ -24,7 +24,7 @@ from typing import NamedTuple
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, router, transaction
-from django.db.models import Exists, Model, OuterRef, QuerySet, Value
+from django.db.models import Exists, FileField, Model, OuterRef, QuerySet, Value
 from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -62,6 +62,22 @@ class RetentionRule:
 
 
 _RULES: dict[str, RetentionRule] = {}
+
+# Records that exist only as part of another (a visit's device agreement and its
+# signatures): a higher app registers them, and they go with the record they belong to.
+_PARTS: dict[type[Model], list[Callable[[Model], list[Model]]]] = {}
+
+
+def register_parts(model: type[Model], parts: Callable[[Model], list[Model]]) -> None:
+    """When a `model` record is disposed of, `parts(record)` go with it, in the order given
+    (what refers to the others first), each with its history and its files."""
+    found = _PARTS.setdefault(model, [])
+    if parts not in found:
+        found.append(parts)
+
+
+def _parts_of(record: Model) -> list[Model]:
+    return [part for parts in _PARTS.get(type(record), []) for part in parts(record)]
 
 
 def register_rule(rule: RetentionRule) -> RetentionRule:
@@ -507,6 +523,11 @@ def disposal_decide(
             f"{disposal.reference} is under a legal hold and cannot be disposed of."
         )
     due = _check_due(rule, record, timezone.localdate())
+    # the record's parts go first; if anything else still refers to the record, the
+    # refusal below undoes their going too (one transaction)
+    for part in _parts_of(record):
+        _check_nothing_else_goes(part)
+        _delete_with_history(part)
     _check_nothing_else_goes(record)
     disposal.due = due
     _decided(disposal, DisposalRecord.Status.DISPOSED, note, by)
@@ -562,6 +583,13 @@ def _check_nothing_else_goes(record: Model) -> None:
 def _delete_with_history(record: Model) -> None:
     model = type(record)
     pk = record.pk
+    # its files (a signature's paper scan) are personal data too: removed once the
+    # disposal is committed, never when a later refusal undoes it
+    for field in model._meta.concrete_fields:
+        name = getattr(record, field.name).name if isinstance(field, FileField) else ""
+        if name:
+            storage = field.storage
+            transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
     # deleting the record writes one more history row (a snapshot of it): delete the
     # record first, then every history row, that one included
     record.delete()

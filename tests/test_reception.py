@@ -12,6 +12,7 @@ import csv
 import datetime
 import io
 import re
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -751,3 +752,68 @@ def test_the_demo_shows_reception_in_every_state(db):
         CallHome.Direction.values
     )
     assert CallHome.objects.filter(contact__isnull=True).exclude(contact_name="").exists()
+
+
+# The end of the visitor log's retention period ----------------------------------------------
+
+
+def test_a_visit_is_disposed_of_with_its_agreement_signatures_and_scans(
+    users, django_capture_on_commit_callbacks
+):
+    from compliance import retention
+
+    arrived = timezone.make_aware(datetime.datetime(2017, 2, 3, 9, 30))
+    visit = factories.VisitFactory(arrived=arrived, left=arrived + datetime.timedelta(hours=1))
+    record = reception.device_agreement_record(
+        visit=visit,
+        use=_no_use(users),
+        by=users["office"],
+        made_at=arrived + datetime.timedelta(minutes=1),
+    )
+    signature = services.signature_record(
+        agreement=record.agreement,
+        capacity=Signature.Capacity.VISITOR,
+        signer_name="V",
+        method=Signature.Method.PAPER,
+        paper_scan=scan_pdf(),
+        signed_at=arrived + datetime.timedelta(minutes=2),
+        by=users["office"],
+    )
+    scan = signature.paper_scan.path
+    agreement_pk = record.agreement_id
+    assert Path(scan).exists()
+    disposal = retention.disposal_request(record=visit, rule_key="visitor_log", by=users["dsl"])
+    with django_capture_on_commit_callbacks(execute=True):
+        retention.disposal_decide(disposal=disposal, approve=True, note="", by=users["dsl"])
+    assert not Visit.objects.filter(pk=visit.pk).exists()
+    assert not VisitorDeviceAgreement.objects.filter(pk=record.pk).exists()
+    assert not Agreement.objects.filter(pk=agreement_pk).exists()
+    assert not Signature.objects.filter(pk=signature.pk).exists()
+    assert not Agreement.history.filter(id=agreement_pk).exists()
+    assert not Signature.history.filter(id=signature.pk).exists()
+    assert not Path(scan).exists()
+
+
+def test_a_part_that_cannot_go_undoes_the_whole_disposal(users, monkeypatch):
+    from compliance import retention
+
+    arrived = timezone.make_aware(datetime.datetime(2017, 2, 3, 9, 30))
+    visit = factories.VisitFactory(arrived=arrived, left=arrived + datetime.timedelta(hours=1))
+    record = reception.device_agreement_record(
+        visit=visit,
+        use=_no_use(users),
+        by=users["office"],
+        made_at=arrived + datetime.timedelta(minutes=1),
+    )
+    _sign(record.agreement, Signature.Capacity.VISITOR, "V", users["office"])
+    # parts listed without the signature, which still refers to the agreement: the device
+    # agreement goes first, then the agreement is refused, and the refusal undoes both
+    record_pk = record.pk
+    monkeypatch.setitem(retention._PARTS, Visit, [lambda v: [record, record.agreement]])
+    disposal = retention.disposal_request(record=visit, rule_key="visitor_log", by=users["dsl"])
+    with pytest.raises(retention.RetentionRefused, match="still referred to"):
+        retention.disposal_decide(disposal=disposal, approve=True, note="", by=users["dsl"])
+    assert VisitorDeviceAgreement.objects.filter(pk=record_pk).exists()
+    assert Visit.objects.filter(pk=visit.pk).exists()
+    disposal.refresh_from_db()
+    assert disposal.status == "requested"

@@ -46,7 +46,7 @@ from devices.forms_reception import (
     FindVisitorForm,
     SignInForm,
 )
-from devices.models import CallHome, Signature
+from devices.models import CallHome, Signature, VisitorDeviceAgreement
 from devices.reception import may_use_desk
 from devices.views.register import FilteredListView
 
@@ -558,9 +558,21 @@ def register_panels() -> None:
     )
 
 
+def _visit_parts(visit: Visit) -> list:
+    """A visit's device agreement and its signed terms go with it at the end of the
+    visitor log's retention period (compliance.retention)."""
+    record = VisitorDeviceAgreement.objects.filter(visit=visit).select_related("agreement").first()
+    if record is None:
+        return []
+    agreement = record.agreement
+    return [record, *agreement.signatures.order_by("pk"), agreement]
+
+
 def register_record_links() -> None:
-    """A learner's page links to their calls home; a visit's, to its reception record."""
+    """A learner's page links to their calls home; a visit's, to its reception record; and
+    a visit's agreement goes with the visit when it is disposed of."""
     from compliance.record_links import RecordLink, register_record_link
+    from compliance.retention import register_parts
 
     register_record_link(
         RecordLink(
@@ -573,6 +585,7 @@ def register_record_links() -> None:
             order=40,
         )
     )
+    register_parts(Visit, _visit_parts)
     register_record_link(
         RecordLink(
             model=Visit,
