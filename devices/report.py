@@ -10,8 +10,9 @@ import datetime
 
 from django.db.models import Count
 
+from compliance.models import Visit
 from compliance.reports import ReportSection, register_report_section
-from devices.models import Confiscation, Exemption, HandIn
+from devices.models import CallHome, Confiscation, Exemption, HandIn, VisitorDeviceAgreement
 
 # how the governors' report groups an exemption's state
 EXEMPTION_GROUPS = {
@@ -99,9 +100,39 @@ def build_confiscations(start: datetime.date, end: datetime.date) -> dict:
     }
 
 
+def build_visitors(start: datetime.date, end: datetime.date) -> dict:
+    """Section 7 at reception: visits, the briefing, device use agreed, use with learners."""
+    visits = Visit.objects.filter(arrived__date__gte=start, arrived__date__lte=end)
+    records = VisitorDeviceAgreement.objects.filter(visit__in=visits)
+    by_use = dict(records.values_list("use").annotate(n=Count("pk")))
+    signed = records.filter(agreement__status="signed").count()
+    calls = CallHome.objects.filter(called_at__date__gte=start, called_at__date__lte=end)
+    by_direction = dict(calls.values_list("direction").annotate(n=Count("pk")))
+    return {
+        "figures": [
+            ("Visits", visits.count()),
+            ("Visits with the verbal briefing and a device agreement recorded", records.count()),
+            ("Device agreements signed", signed),
+            ("Visits with device use agreed for a specific purpose", by_use.get("agreed", 0)),
+            (
+                "Visits with device use with learners, under the headteacher's approval",
+                records.filter(with_learners=True).count(),
+            ),
+            ("Calls home made for learners", by_direction.get(CallHome.Direction.TO_HOME, 0)),
+            (
+                "Calls from home passed on by the office",
+                by_direction.get(CallHome.Direction.FROM_HOME, 0),
+            ),
+        ],
+    }
+
+
 def register() -> None:
     register_report_section(ReportSection("exemptions", "Exemptions", 50, build_exemptions))
     register_report_section(ReportSection("hand_in", "Daily hand-in", 60, build_hand_in))
     register_report_section(
         ReportSection("confiscations", "Confiscations", 70, build_confiscations)
+    )
+    register_report_section(
+        ReportSection("visitors", "Visitors' devices and calls home", 75, build_visitors)
     )

@@ -817,3 +817,39 @@ def test_a_part_that_cannot_go_undoes_the_whole_disposal(users, monkeypatch):
     assert Visit.objects.filter(pk=visit.pk).exists()
     disposal.refresh_from_db()
     assert disposal.status == "requested"
+
+
+# The governors' report ---------------------------------------------------------------------
+
+
+def test_the_report_counts_visits_agreements_and_calls_in_the_year(users, community, phone):
+    from compliance import reports
+    from devices.report import build_visitors
+
+    _approved_exemption(users, community["visitor"], phone)
+    reception.visit_sign_out(visit=community["visit"], by=users["office"])  # no agreement
+    signed = _sign_in(users, factories.VisitorFactory(), _no_use(users))
+    _sign(signed.device_agreement.agreement, Signature.Capacity.VISITOR, "V", users["office"])
+    reception.visit_sign_out(visit=signed, by=users["office"])
+    _sign_in(users, community["visitor"], _agreed(users, with_learners=True))
+    last_year = factories.VisitFactory(arrived=timezone.now() - datetime.timedelta(days=400))
+    reception.call_home_record(
+        learner=community["learner"],
+        direction=CallHome.Direction.FROM_HOME,
+        caller=users["office"].staff_member,
+        contact=community["parent"],
+        reason="Dentist",
+        outcome=CallHome.Outcome.PASSED_ON,
+        by=users["office"],
+    )
+    today = timezone.localdate()
+    built = dict(build_visitors(today - datetime.timedelta(days=30), today)["figures"])
+    assert built["Visits"] == 3  # last year's is outside the year asked for
+    assert built["Visits with the verbal briefing and a device agreement recorded"] == 2
+    assert built["Device agreements signed"] == 1
+    assert built["Visits with device use agreed for a specific purpose"] == 1
+    assert built["Visits with device use with learners, under the headteacher's approval"] == 1
+    assert built["Calls home made for learners"] == 0
+    assert built["Calls from home passed on by the office"] == 1
+    assert last_year.pk
+    assert "visitors" in [s.key for s in reports.report_sections()]
