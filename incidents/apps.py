@@ -11,12 +11,13 @@ class IncidentsConfig(AppConfig):
         from compliance.demo import register_demo_seeder
         from compliance.models import Learner
         from compliance.record_links import RecordLink, register_record_link
-        from incidents import access, demo, history, retention, subject_access
+        from incidents import access, demo, history, reminders, retention, subject_access
         from incidents.views import chronology, incident, queue, report, searches
 
         for area in (report, queue, incident, searches, chronology):
             area.register_panels()
         history.register()
+        reminders.register()
         register_demo_seeder("incidents", demo.seed, order=20)
         from incidents.report import register as register_report_sections
 
