@@ -48,6 +48,22 @@ class User(AbstractUser):
         return [Role(name).label for name in Role.values if name in self.roles]
 
 
+class PhoneApproach(models.TextChoices):
+    """How the school keeps pupils' phones out of the school day: the approaches of the
+    DfE's "Mobile phones in schools" guidance (February 2024, tightened January 2026)."""
+
+    NOT_ALLOWED = "not_allowed", "Not allowed on site"
+    HAND_IN_TEACHER = "hand_in_teacher", "Handed in on arrival, to the class teacher"
+    HAND_IN_OFFICE = "hand_in_office", "Handed in on arrival, to the office"
+    LOCKER = "locker", "Kept in a locker"
+    POUCH = "pouch", "Kept in a sealed pouch"
+    KEPT_UNSEEN = (
+        "kept_unseen",
+        "Kept by the pupil but never used, seen or heard (out of step with the January 2026 "
+        "guidance)",
+    )
+
+
 class School(models.Model):
     """The school itself: one row. Its key contacts come from role membership."""
 
@@ -74,6 +90,13 @@ class School(models.Model):
         blank=True,
         related_name="+",
         limit_choices_to={"staff_type": "governor"},
+    )
+    phone_approach = models.CharField(
+        "pupils' phones during the school day",
+        max_length=20,
+        choices=PhoneApproach.choices,
+        default=PhoneApproach.HAND_IN_TEACHER,
+        help_text="The DfE expects schools to be phone-free through the whole school day.",
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
