@@ -80,9 +80,20 @@ def child_protection_record_due(incident: Incident) -> datetime.date:
 
 
 def child_protection_due_on(today: datetime.date) -> QuerySet:
+    # "the youngest learner involved was born on or before the cutoff" is "a learner
+    # born by then is involved, and no learner born after it": two id lists the database
+    # reads once, rather than the youngest learner looked up for every incident ever
+    # recorded (the dashboard counts these on every load)
+    cutoff = child_protection_latest_birth(today)
+    born_by = Involvement.objects.filter(learner__date_of_birth__lte=cutoff)
+    born_after = Involvement.objects.filter(learner__date_of_birth__gt=cutoff)
     return (
-        _with_latest_birth(Incident.objects.filter(staff_allegation=False))
-        .filter(latest_learner_birth__lte=child_protection_latest_birth(today))
+        _with_latest_birth(
+            Incident.objects.filter(
+                staff_allegation=False, pk__in=born_by.values("incident_id")
+            ).exclude(pk__in=born_after.values("incident_id"))
+        )
+        .filter(latest_learner_birth__lte=cutoff)
         .order_by("latest_learner_birth", "reported_at", "pk")
     )
 
