@@ -19,7 +19,15 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from compliance.models import Learner, ParentCarer, StaffMember, User, Visit, Visitor
+from compliance.models import (
+    Learner,
+    ParentCarer,
+    PhoneApproach,
+    StaffMember,
+    User,
+    Visit,
+    Visitor,
+)
 from compliance.transitions import Refused
 
 
@@ -197,6 +205,102 @@ class HandIn(models.Model):
         return self.collected_at is not None
 
 
+class HandInException(models.Model):
+    """A learner's phone out of step with the school's approach on one day (section 6, and
+    the DfE's "Mobile phones in schools" guidance, January 2026).
+
+    The register's second kind of entry, beside `HandIn`. Where phones are handed in (to the
+    class teacher or the office), the register lists each device handed in and, here, a
+    learner who kept a phone back or was seen using one. Where phones are kept in lockers or
+    sealed pouches, not allowed on site, or kept unseen, nothing is handed in: the register
+    records only these exceptions, and every other learner is taken to have followed the
+    approach.
+
+    Its own small table rather than a state on `HandIn`: an exception is not a device in
+    the school's keeping. It has no receipt and no collection, and every reading of
+    `HandIn` (devices uncollected, the reminders, a learner's chronology, the governors'
+    report) counts devices held, which an exception must never inflate.
+
+    `approach` keeps the school's approach on the day, so changing the setting later does
+    not change what an old exception meant; the database refuses a kind of exception that
+    does not belong to that approach. Created and withdrawn only by
+    `devices.services.hand_in_exception_record` / `hand_in_exception_withdraw`.
+    """
+
+    class Kind(models.TextChoices):
+        NOT_HANDED_IN = "not_handed_in", "Kept a phone instead of handing it in"
+        NOT_LOCKED_AWAY = "not_locked_away", "Did not lock the phone away"
+        POUCH_NOT_SEALED = "pouch_not_sealed", "Phone not in a sealed pouch"
+        BROUGHT_IN = "brought_in", "A phone brought in (found or handed over)"
+        SEEN_OR_USED = "seen_or_used", "Phone seen, heard or used in the school day"
+
+    learner = models.ForeignKey(
+        Learner, on_delete=models.PROTECT, related_name="register_exceptions"
+    )
+    day = models.DateField(default=timezone.localdate)
+    kind = models.CharField("what happened", max_length=20, choices=Kind.choices)
+    approach = models.CharField(
+        "the school's approach that day", max_length=20, choices=PhoneApproach.choices
+    )
+    details = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Optional: when and where, and where the phone is now. Name no other child.",
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["day", "learner__last_name", "learner__first_name", "kind"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["learner", "day", "kind"], name="one_exception_of_a_kind_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    approach__in=[PhoneApproach.HAND_IN_TEACHER, PhoneApproach.HAND_IN_OFFICE],
+                    kind__in=["not_handed_in", "seen_or_used"],
+                )
+                | Q(approach=PhoneApproach.LOCKER, kind__in=["not_locked_away", "seen_or_used"])
+                | Q(approach=PhoneApproach.POUCH, kind__in=["pouch_not_sealed", "seen_or_used"])
+                | Q(approach=PhoneApproach.NOT_ALLOWED, kind="brought_in")
+                | Q(approach=PhoneApproach.KEPT_UNSEEN, kind="seen_or_used"),
+                name="exception_fits_the_approach",
+            ),
+        ]
+        indexes = [models.Index(fields=["day", "learner"], name="hand_in_exception_day_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.learner} on {self.day:%d/%m/%Y}"
+
+
+# The exceptions the register records under each approach, in the order it offers them
+# (the database's `exception_fits_the_approach` says the same).
+EXCEPTION_KINDS: dict[str, tuple[str, ...]] = {
+    PhoneApproach.HAND_IN_TEACHER: (
+        HandInException.Kind.NOT_HANDED_IN,
+        HandInException.Kind.SEEN_OR_USED,
+    ),
+    PhoneApproach.HAND_IN_OFFICE: (
+        HandInException.Kind.NOT_HANDED_IN,
+        HandInException.Kind.SEEN_OR_USED,
+    ),
+    PhoneApproach.LOCKER: (
+        HandInException.Kind.NOT_LOCKED_AWAY,
+        HandInException.Kind.SEEN_OR_USED,
+    ),
+    PhoneApproach.POUCH: (
+        HandInException.Kind.POUCH_NOT_SEALED,
+        HandInException.Kind.SEEN_OR_USED,
+    ),
+    PhoneApproach.NOT_ALLOWED: (HandInException.Kind.BROUGHT_IN,),
+    PhoneApproach.KEPT_UNSEEN: (HandInException.Kind.SEEN_OR_USED,),
+}
+# Approaches under which devices are handed in and collected (HandIn rows).
+HAND_IN_APPROACHES = (PhoneApproach.HAND_IN_TEACHER, PhoneApproach.HAND_IN_OFFICE)
+
+
 class Confiscation(models.Model):
     """A device taken from a learner, and where it has been since (section 6)."""
 
@@ -309,6 +413,14 @@ class Exemption(models.Model):
             "Visitor: device use with learners in multi-agency work",
         )
 
+    class ReasonKind(models.TextChoices):
+        """The reasons for a learner's exemption the DfE guidance names."""
+
+        DISABILITY_ADJUSTMENT = "disability", "A reasonable adjustment for a disability"
+        MEDICAL_PLAN = "medical", "A medical condition plan"
+        YOUNG_CARER = "young_carer", "A young carer"
+        OTHER = "other", "Other exceptional circumstances"
+
     class Status(models.TextChoices):
         REQUESTED = "requested", "Awaiting the headteacher's decision"
         APPROVED = "approved", "Approved: agreement to be issued"
@@ -334,9 +446,25 @@ class Exemption(models.Model):
         related_name="+",
         verbose_name="device",
     )
+    reason_kind = models.CharField(
+        "reason (DfE guidance)",
+        max_length=20,
+        choices=ReasonKind.choices,
+        blank=True,
+        default="",
+        help_text="A learner's exemption only: the kind of reason the guidance names.",
+    )
     reason = models.TextField(help_text="Why the exception is needed.")
     starts = models.DateField(default=timezone.localdate)
     ends = models.DateField()
+    # Asked for at request time by the service and the form. Null only on rows made in bulk
+    # (incidents.scale_data) and before the field existed (the migration set those to `ends`).
+    review_on = models.DateField(
+        "review by",
+        null=True,
+        blank=True,
+        help_text="When the arrangement is next reviewed: within the exemption, or its last day.",
+    )
     status = models.CharField(
         max_length=10, choices=Status.choices, default=Status.REQUESTED, editable=False
     )
@@ -378,6 +506,15 @@ class Exemption(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(ends__gte=models.F("starts")), name="exemption_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(review_on__isnull=True)
+                | (Q(review_on__gte=models.F("starts")) & Q(review_on__lte=models.F("ends"))),
+                name="exemption_review_within_it",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason_kind="") | Q(kind="learner_exceptional"),
+                name="exemption_reason_kind_for_learners",
             ),
             models.CheckConstraint(
                 condition=Q(status="requested")
