@@ -8,7 +8,7 @@ class ComplianceConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_migrate
 
-        from compliance import audit_db, panels, retention, security_log, subject_access
+        from compliance import audit_db, evidence, panels, retention, security_log, subject_access
         from compliance.views import history, review
 
         history.register_kinds()
@@ -16,5 +16,6 @@ class ComplianceConfig(AppConfig):
         retention.register()
         subject_access.register()
         review.register()
+        evidence.register()
         post_migrate.connect(audit_db._after_migrate, sender=self)
         security_log.connect()

@@ -3,6 +3,7 @@ from django.urls import path
 from compliance.views import (
     acknowledge,
     dashboard,
+    evidence,
     history,
     imports,
     reference,
@@ -48,6 +49,7 @@ urlpatterns = [
     path("history/<slug:kind>/<int:pk>/", history.record_history, name="history"),
     path("audit/", history.audit, name="audit"),
     path("audit/access/", history.access_log, name="access_log"),
+    *evidence.urlpatterns,
     *reference.urlpatterns,
     *relationships.urlpatterns,
     *retention.urlpatterns,

@@ -7,7 +7,7 @@ class DevicesConfig(AppConfig):
 
     def ready(self) -> None:
         from compliance.demo import register_demo_seeder
-        from devices import demo, history, reminders
+        from devices import demo, evidence, history, reminders
         from devices.views import confiscations, exemptions, handin, reception, register
 
         for area in (register, handin, confiscations, exemptions, reception):
@@ -16,6 +16,7 @@ class DevicesConfig(AppConfig):
         register_demo_seeder("devices", demo.seed, order=10)
         history.register()
         reminders.register()
+        evidence.register()
         from devices.report import register as register_report_sections
 
         register_report_sections()

@@ -18,6 +18,9 @@ class IncidentsConfig(AppConfig):
             area.register_panels()
         history.register()
         reminders.register()
+        from incidents import evidence
+
+        evidence.register()
         register_demo_seeder("incidents", demo.seed, order=20)
         from incidents.report import register as register_report_sections
 

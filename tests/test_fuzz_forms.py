@@ -73,6 +73,7 @@ from compliance.models import (
 )
 from compliance.roles import Role
 from compliance.subject_access import PersonKind
+from compliance.views import evidence as evidence_views
 from compliance.views import retention as retention_views
 from compliance.views.history import HISTORY_KINDS, AccessLogFilterForm, AuditFilterForm
 from compliance.views.imports import ImportForm
@@ -1844,6 +1845,27 @@ FORMS += [
             }
         ),
         device_forms_reception.CallHomeFilter,
+    ),
+]
+
+# The inspection evidence pack --------------------------------------------------------------
+
+FORMS += [
+    FormCase(
+        "compliance:evidence",
+        no_kwargs,
+        "headteacher",
+        "get",
+        fz.form({"start": fz.dates(), "end": fz.dates()}),
+        evidence_views.PeriodForm,
+    ),
+    FormCase(
+        "compliance:evidence_pdf",
+        no_kwargs,
+        "dsl",
+        "get",
+        fz.form({"start": fz.dates(), "end": fz.dates()}),
+        evidence_views.PeriodForm,
     ),
 ]
 
