@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from compliance.guidance import GuidanceKind
+from compliance.guidance import choices as guidance_choices
 from compliance.roles import Role
 
 
@@ -98,6 +100,25 @@ class School(models.Model):
         default=PhoneApproach.HAND_IN_TEACHER,
         help_text="The DfE expects schools to be phone-free through the whole school day.",
     )
+    # the DfE filtering and monitoring standards name a senior leader and a governor
+    # responsible (the DSL leads on filtering and monitoring, KCSIE 2023)
+    filtering_senior_leader = models.ForeignKey(
+        "StaffMember",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="senior leader responsible for filtering and monitoring",
+    )
+    filtering_governor = models.ForeignKey(
+        "StaffMember",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        limit_choices_to={"staff_type": "governor"},
+        verbose_name="governor responsible for filtering and monitoring",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     history = HistoricalRecords()
 
@@ -131,6 +152,25 @@ class PolicyVersion(models.Model):
             "Everyone who acknowledged an earlier version is asked to acknowledge this one. "
             "Untick only for a version that corrects wording and changes no rule."
         ),
+    )
+    # the national guidance this version follows (compliance.guidance); blank: not said
+    follows_kcsie = models.CharField(
+        "follows Keeping children safe in education",
+        max_length=10,
+        blank=True,
+        choices=guidance_choices(GuidanceKind.KCSIE),
+    )
+    follows_phone_guidance = models.CharField(
+        "follows the DfE's Mobile phones in schools",
+        max_length=10,
+        blank=True,
+        choices=guidance_choices(GuidanceKind.PHONES),
+    )
+    follows_filtering_standards = models.CharField(
+        "follows the DfE's filtering and monitoring standards",
+        max_length=10,
+        blank=True,
+        choices=guidance_choices(GuidanceKind.FILTERING),
     )
     history = HistoricalRecords()
 
@@ -503,6 +543,7 @@ class ActionPlanItem(models.Model):
         REVIEW = "review", "Policy review"
         DEBRIEF = "debrief", "Incident debrief"
         MONITORING = "monitoring", "Monitoring check"
+        FILTERING = "filtering", "Filtering and monitoring review"
         OTHER = "other", "Other"
 
     class Status(models.TextChoices):
@@ -905,3 +946,253 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"Reminder {self.key} on {self.day:%d/%m/%Y}"
+
+
+class PolicyCommunication(models.Model):
+    """A version of the policy told to one audience: when and how (Ofsted asks, from April
+    2026, how the phone policy is communicated). Several per audience are usual (a staff
+    meeting and an email); never deleted."""
+
+    class Audience(models.TextChoices):
+        STAFF = "staff", "Staff"
+        PUPILS = "pupils", "Pupils"
+        PARENTS = "parents", "Parents and carers"
+
+    class Method(models.TextChoices):
+        MEETING = "meeting", "Staff meeting or training"
+        EMAIL = "email", "Email"
+        ASSEMBLY = "assembly", "Assembly"
+        LESSON = "lesson", "Class lesson or circle time"
+        NEWSLETTER = "newsletter", "Newsletter"
+        LETTER = "letter", "Letter home"
+        WEBSITE = "website", "School website"
+        OTHER = "other", "Other"
+
+    policy_version = models.ForeignKey(
+        PolicyVersion, on_delete=models.PROTECT, related_name="communications"
+    )
+    audience = models.CharField(max_length=10, choices=Audience.choices)
+    communicated_on = models.DateField("date told")
+    method = models.CharField("how", max_length=12, choices=Method.choices)
+    note = models.CharField(max_length=300, blank=True, help_text="Name no one.")
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["policy_version", "audience", "communicated_on", "pk"]
+        indexes = [
+            models.Index(fields=["audience", "communicated_on"], name="communication_audience_idx")
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.policy_version} told to {self.get_audience_display().lower()} "
+            f"on {self.communicated_on:%d/%m/%Y}"
+        )
+
+
+class FilteringReview(models.Model):
+    """The annual review of filtering and monitoring (DfE standards, KCSIE 2023): when, who
+    took part, what was tested, what was found. Its actions are action-plan items (source
+    "filtering", reference FMR-nnnn). Led by the DSL; never deleted."""
+
+    reviewed_on = models.DateField("date of the review")
+    participants = models.ManyToManyField(
+        StaffMember, related_name="filtering_reviews", verbose_name="who took part"
+    )
+    other_participants = models.CharField(
+        "others who took part",
+        max_length=300,
+        blank=True,
+        help_text="For example the IT provider or the filtering supplier (organisations, "
+        "not names).",
+    )
+    what_tested = models.TextField("what was tested")
+    findings = models.TextField()
+    next_review = models.DateField()
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords(m2m_fields=[participants])
+
+    class Meta:
+        ordering = ["-reviewed_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(next_review__gt=models.F("reviewed_on")),
+                name="filtering_review_next_after",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Filtering and monitoring review {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        return f"FMR-{self.pk:04d}" if self.pk else "FMR-new"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:filtering_review_detail", args=[self.pk])
+
+
+class FilterDecision(models.Model):
+    """A decision to block or allow a site or a category of sites, with the reason and who
+    decided. Never changed or deleted: reversing it is a new decision that says which one it
+    reverses."""
+
+    class Target(models.TextChoices):
+        SITE = "site", "A site (web address)"
+        CATEGORY = "category", "A category of sites"
+
+    class Action(models.TextChoices):
+        BLOCK = "block", "Block"
+        ALLOW = "allow", "Allow"
+
+    target = models.CharField("a site or a category", max_length=10, choices=Target.choices)
+    what = models.CharField(
+        max_length=300, help_text="The web address, or the filter's category name."
+    )
+    action = models.CharField("decision", max_length=5, choices=Action.choices)
+    reason = models.TextField()
+    decided_by = models.ForeignKey(
+        StaffMember, on_delete=models.PROTECT, related_name="+", verbose_name="who decided"
+    )
+    decided_on = models.DateField("date decided")
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        help_text="The earlier decision this one reverses.",
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="filter_decision_has_reason"),
+            models.CheckConstraint(condition=~Q(what=""), name="filter_decision_says_what"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.what[:60]}"
+
+    @property
+    def reference(self) -> str:
+        return f"FD-{self.pk:04d}" if self.pk else "FD-new"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:filter_decision_detail", args=[self.pk])
+
+
+class MonitoringAlert(models.Model):
+    """An alert from the monitoring system, recorded and reviewed by the DSL (or a deputy
+    acting for them) with the outcome. Lists never name the person: the learner or member
+    of staff is on the alert's own page, for those who review alerts, and each opening is
+    logged. An incident raised from it is in the incidents app; compliance keeps only its
+    reference (compliance imports nothing above it)."""
+
+    class Kind(models.TextChoices):
+        SELF_HARM = "self_harm", "Self-harm or suicide"
+        VIOLENCE = "violence", "Violence or weapons"
+        BULLYING = "bullying", "Bullying or abusive language"
+        SEXUAL = "sexual", "Sexual or pornographic content"
+        EXTREMISM = "extremism", "Extremism or radicalisation"
+        GROOMING = "grooming", "Contact: grooming or exploitation"
+        ILLEGAL = "illegal", "Illegal content"
+        DRUGS = "drugs", "Drugs, alcohol or gambling"
+        BYPASS = "bypass", "Trying to get round the filter (VPN, proxy)"
+        OTHER = "other", "Other"
+
+    class Subject(models.TextChoices):
+        LEARNER = "learner", "A learner"
+        STAFF = "staff", "A member of staff"
+        GUEST = "guest", "A visitor or guest account"
+        UNKNOWN = "unknown", "Not known (a device or shared account)"
+
+    class Status(models.TextChoices):
+        AWAITING = "awaiting", "Awaiting the DSL's review"
+        REVIEWED = "reviewed", "Reviewed"
+
+    class Outcome(models.TextChoices):
+        NO_ACTION = "no_action", "No further action"
+        SPOKE_TO = "spoke_to", "Spoke to the person"
+        INCIDENT = "incident", "Incident raised"
+
+    raised_at = models.DateTimeField("when the alert was raised")
+    system = models.CharField(
+        "system that raised it", max_length=100, help_text="The monitoring product or service."
+    )
+    kind = models.CharField("what kind", max_length=12, choices=Kind.choices)
+    subject = models.CharField("whose activity", max_length=10, choices=Subject.choices)
+    learner = models.ForeignKey(
+        Learner, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    staff = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="member of staff",
+    )
+    device = models.CharField(
+        "device or account",
+        max_length=100,
+        blank=True,
+        help_text="The asset tag, device name or account the system reported. Never a name.",
+    )
+    summary = models.TextField(
+        "what the system reported",
+        help_text="The alert as the system gave it (search terms, site). Never a name.",
+    )
+    recorded_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.AWAITING, editable=False
+    )
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True, editable=False)
+    review_note = models.TextField("what was done", blank=True, editable=False)
+    incident_reference = models.CharField(max_length=30, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="awaiting", outcome="", reviewed_by__isnull=True)
+                | (
+                    Q(status="reviewed", reviewed_by__isnull=False, reviewed_at__isnull=False)
+                    & ~Q(outcome="")
+                ),
+                name="alert_review_is_complete",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome="incident") | ~Q(incident_reference=""),
+                name="alert_incident_has_reference",
+            ),
+            models.CheckConstraint(
+                condition=(Q(learner__isnull=True) | Q(subject="learner"))
+                & (Q(staff__isnull=True) | Q(subject="staff")),
+                name="alert_person_matches_subject",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-raised_at"], name="alert_status_idx")]
+
+    def __str__(self) -> str:
+        return f"Monitoring alert {self.reference}"
+
+    @property
+    def reference(self) -> str:
+        return f"MA-{self.pk:04d}" if self.pk else "MA-new"
+
+    def get_absolute_url(self) -> str:
+        return reverse("compliance:alert_detail", args=[self.pk])
