@@ -16,9 +16,13 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from compliance.models import (
+    FilterDecision,
+    FilteringReview,
     FormClass,
     Learner,
+    MonitoringAlert,
     ParentCarer,
+    PolicyCommunication,
     RelationshipDeclaration,
     School,
     StaffMember,
@@ -90,6 +94,15 @@ RULES: dict[type[Model], Rule] = {
         edit=frozenset({Role.DSL, Role.HEADTEACHER}),
         view_own=frozenset({Role.STAFF}),
     ),
+    # filtering and monitoring (KCSIE 2023, the DSL leads): the DSL, deputies and the
+    # headteacher; governors see the annual review only as counts in the governors' report;
+    # staff and the office none. Reviewing an alert is the DSL's (or a deputy's):
+    # compliance.filtering.may_review_alert
+    FilteringReview: Rule(view_all=frozenset(_SENIOR), edit=frozenset(_SENIOR)),
+    FilterDecision: Rule(view_all=frozenset(_SENIOR), edit=frozenset(_SENIOR)),
+    MonitoringAlert: Rule(view_all=frozenset(_SENIOR), edit=frozenset(_SENIOR)),
+    # when and how each version was told to staff, pupils and parents: on the policy page
+    PolicyCommunication: Rule(view_all=_ALL_ROLES, edit=frozenset(_SENIOR)),
 }
 
 

@@ -29,13 +29,18 @@ from compliance.models import (
     Acknowledgement,
     ActionPlanItem,
     AnnualReportSummary,
+    FilterDecision,
+    FilteringReview,
+    MonitoringAlert,
     MonitoringCheck,
     PolicyReview,
     PolicyVersion,
+    School,
     StaffMember,
     StaffType,
     TrainingSession,
 )
+from compliance.roles import Role
 from compliance.selectors import current_policy
 
 SUPPRESSED = "fewer than 5"
@@ -357,6 +362,103 @@ def build_training(start: datetime.date, end: datetime.date) -> dict:
     }
 
 
+def _participant_roles(review, school) -> str:
+    """Who took part, as roles, never names: the named senior leader and governor, the DSL,
+    and the others by staff type."""
+    labels = []
+    first = ["the DSL", "the senior leader responsible", "the governor responsible"]
+    for person in review.participants.all():
+        if school is not None and person.pk == school.filtering_senior_leader_id:
+            label = "the senior leader responsible"
+        elif school is not None and person.pk == school.filtering_governor_id:
+            label = "the governor responsible"
+        elif person.user is not None and Role.DSL in person.user.roles:
+            label = "the DSL"
+        else:
+            label = StaffType(person.staff_type).label.lower() + " staff"
+            if person.staff_type == StaffType.GOVERNOR:
+                label = "a governor"
+        if label not in labels:
+            labels.append(label)
+    labels.sort(key=lambda label: first.index(label) if label in first else len(first))
+    if review.other_participants:
+        labels.append("people from outside the school")
+    return ", ".join(labels) or "not recorded"
+
+
+def build_filtering(start: datetime.date, end: datetime.date) -> dict:
+    """Filtering and monitoring: the annual review (when, who by role, when next), decisions
+    to block and allow, and monitoring alerts by outcome. Counts only; no one named."""
+    as_at = min(end, timezone.localdate())
+    school = School.objects.first()
+    last = (
+        FilteringReview.objects.filter(reviewed_on__lte=end)
+        .prefetch_related("participants__user")
+        .order_by("-reviewed_on", "-pk")
+        .first()
+    )
+    reviews = FilteringReview.objects.filter(reviewed_on__gte=start, reviewed_on__lte=end)
+    figures = [
+        (
+            "Senior leader responsible named",
+            "yes" if school and school.filtering_senior_leader_id else "no",
+        ),
+        ("Governor responsible named", "yes" if school and school.filtering_governor_id else "no"),
+        ("Annual reviews held in the year", reviews.count()),
+    ]
+    if last is not None:
+        figures += [
+            ("Last review", f"{last.reviewed_on:%d/%m/%Y}"),
+            ("Who took part in the last review", _participant_roles(last, school)),
+            ("Next review due", f"{last.next_review:%d/%m/%Y}"),
+            ("Review overdue", "yes" if last.next_review < as_at else "no"),
+        ]
+    else:
+        figures.append(("Last review", "none recorded"))
+    decisions = (
+        FilterDecision.objects.filter(decided_on__gte=start, decided_on__lte=end)
+        .values("action", "target")
+        .annotate(n=Count("pk"))
+    )
+    by_decision = {(row["action"], row["target"]): row["n"] for row in decisions}
+    decision_rows = [
+        [
+            action.label,
+            *(by_decision.get((action.value, target.value), 0) for target in FilterDecision.Target),
+            sum(by_decision.get((action.value, t.value), 0) for t in FilterDecision.Target),
+        ]
+        for action in FilterDecision.Action
+    ]
+    alerts = (
+        MonitoringAlert.objects.filter(raised_at__date__gte=start, raised_at__date__lte=end)
+        .values("status", "outcome")
+        .annotate(n=Count("pk"))
+    )
+    by_outcome = {row["outcome"]: row["n"] for row in alerts if row["status"] == "reviewed"}
+    awaiting = sum(row["n"] for row in alerts if row["status"] == "awaiting")
+    alert_rows = [
+        [outcome.label, by_outcome.get(outcome.value, 0)] for outcome in MonitoringAlert.Outcome
+    ]
+    alert_rows.append(["Awaiting review", awaiting])
+    return {
+        "figures": figures,
+        "tables": [
+            {
+                "title": "Decisions to block or allow",
+                "columns": ["Decision", "Sites", "Categories", "All"],
+                "rows": decision_rows,
+                "chart": False,
+            },
+            {
+                "title": "Monitoring alerts by outcome",
+                "columns": ["Outcome", "Alerts"],
+                "rows": alert_rows,
+                "chart": True,
+            },
+        ],
+    }
+
+
 def build_summary(start: datetime.date, end: datetime.date) -> dict:
     summary = AnnualReportSummary.objects.filter(year_start=start).first()
     return {"text": summary.text if summary else "The DSL has not yet written the summary."}
@@ -369,6 +471,9 @@ def register() -> None:
     )
     register_report_section(
         ReportSection("training", "Training and monitoring", 30, build_training)
+    )
+    register_report_section(
+        ReportSection("filtering", "Filtering and monitoring", 35, build_filtering)
     )
     register_report_section(ReportSection("actions", "Action plan", 80, build_actions))
     register_report_section(
