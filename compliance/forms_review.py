@@ -10,11 +10,14 @@ from django import forms
 from django.db import models
 from django.utils import timezone
 
+from compliance import guidance
 from compliance.forms import ChoicesById, DateInput, VersionedModelForm
+from compliance.guidance import GuidanceKind
 from compliance.models import (
     ActionPlanItem,
     LinkedPolicy,
     MonitoringCheck,
+    PolicyCommunication,
     PolicyReview,
     PolicyVersion,
     StaffMember,
@@ -45,11 +48,89 @@ class ReviewForm(forms.Form):
         initial=True,
         help_text=PolicyVersion._meta.get_field("material_change").help_text,
     )
+    follows_kcsie = forms.ChoiceField(
+        label="It follows Keeping children safe in education",
+        choices=[("", "Not said"), *guidance.choices(GuidanceKind.KCSIE)],
+        required=False,
+    )
+    follows_phone_guidance = forms.ChoiceField(
+        label="It follows the DfE's Mobile phones in schools",
+        choices=[("", "Not said"), *guidance.choices(GuidanceKind.PHONES)],
+        required=False,
+    )
+    follows_filtering_standards = forms.ChoiceField(
+        label="It follows the DfE's filtering and monitoring standards",
+        choices=[("", "Not said"), *guidance.choices(GuidanceKind.FILTERING)],
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # when each audience was told (optional now; add more on the policy page later)
+        for audience in PolicyCommunication.Audience:
+            self.fields[f"told_{audience.value}_on"] = forms.DateField(
+                label=f"Told to {audience.label.lower()} on",
+                widget=DateInput,
+                required=False,
+            )
+            self.fields[f"told_{audience.value}_how"] = forms.ChoiceField(
+                label="How",
+                choices=[("", "---------"), *PolicyCommunication.Method.choices],
+                required=False,
+            )
 
     def clean_date_written(self):
         day = self.cleaned_data["date_written"]
         if day > timezone.localdate():
             raise forms.ValidationError("The version cannot have been written in the future.")
+        return day
+
+    def clean(self):
+        data = super().clean()
+        communications = []
+        for audience in PolicyCommunication.Audience:
+            on, how = f"told_{audience.value}_on", f"told_{audience.value}_how"
+            day, method = data.pop(on, None), data.pop(how, "")
+            if day is None and not method:
+                continue
+            if day is None:
+                if on not in self.errors:
+                    self.add_error(on, "Give the date they were told, or leave both empty.")
+                continue
+            if not method:
+                self.add_error(how, "Say how they were told.")
+                continue
+            if day > timezone.localdate():
+                self.add_error(on, "Record it once they have been told.")
+                continue
+            communications.append({"audience": audience.value, "on": day, "method": method})
+        data["communications"] = communications
+        return data
+
+    def communication_rows(self) -> list[list]:
+        return [
+            [self[f"told_{audience.value}_on"], self[f"told_{audience.value}_how"]]
+            for audience in PolicyCommunication.Audience
+        ]
+
+    def main_fields(self) -> list:
+        return [self[name] for name in self.fields if not name.startswith("told_")]
+
+
+class CommunicationForm(forms.Form):
+    audience = forms.ChoiceField(label="Told to", choices=PolicyCommunication.Audience.choices)
+    communicated_on = forms.DateField(label="Date told", widget=DateInput)
+    method = forms.ChoiceField(label="How", choices=PolicyCommunication.Method.choices)
+    note = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="For example the meeting or the newsletter issue. Name no one.",
+    )
+
+    def clean_communicated_on(self):
+        day = self.cleaned_data["communicated_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError("Record it once they have been told.")
         return day
 
 

@@ -13,11 +13,13 @@ from collections.abc import Iterable
 from django.db import transaction
 from django.utils import timezone
 
+from compliance import guidance
 from compliance.access import has_role
 from compliance.models import (
     ActionPlanItem,
     AnnualReportSummary,
     MonitoringCheck,
+    PolicyCommunication,
     PolicyReview,
     PolicyVersion,
     StaffMember,
@@ -77,12 +79,18 @@ def review_record(
     next_review: datetime.date | None = None,
     reviewed_at: datetime.datetime | None = None,
     material_change: bool = True,
+    follows_kcsie: str = "",
+    follows_phone_guidance: str = "",
+    follows_filtering_standards: str = "",
+    communications: Iterable[dict] = (),
 ) -> PolicyReview:
     """Record a review and the version it produced; the version is adopted on the day.
 
     The next review defaults to a year after the review (the policy: at least annually).
     A version marked as a material change asks everyone to acknowledge the policy again;
-    one that is not (wording only) keeps the acknowledgements already made.
+    one that is not (wording only) keeps the acknowledgements already made. The version says
+    which guidance editions it follows (compliance.guidance); `communications` (dicts of
+    `audience`, `on`, `method`) record when it was told to staff, pupils and parents.
     """
     if not may_record_review(by):
         raise Refused("Only the DSL or the headteacher records a review of the policy.")
@@ -104,7 +112,21 @@ def review_record(
         adopted=reviewed_on,
         next_review=next_review,
         material_change=material_change,
+        **_guidance_followed(
+            follows_kcsie=follows_kcsie,
+            follows_phone_guidance=follows_phone_guidance,
+            follows_filtering_standards=follows_filtering_standards,
+        ),
     )
+    for told in communications:
+        communication_record(
+            by=by,
+            policy_version=new_version,
+            audience=told["audience"],
+            communicated_on=told["on"],
+            method=told["method"],
+            note=told.get("note", ""),
+        )
     return PolicyReview.objects.create(
         trigger=trigger,
         changes=changes.strip(),
@@ -112,6 +134,42 @@ def review_record(
         reviewed_by=by,
         reviewed_at=reviewed_at,
         next_review=next_review,
+    )
+
+
+def _guidance_followed(**named: str) -> dict:
+    """Each edition named must be one in the reference list, of the right kind."""
+    for kind, field in guidance.VERSION_FIELDS.items():
+        key = named.get(field) or ""
+        if key and guidance.edition(kind, key) is None:
+            raise Refused(f"{key} is not an edition of {kind.label}.")
+    return {field: named.get(field) or "" for field in guidance.VERSION_FIELDS.values()}
+
+
+@transaction.atomic
+def communication_record(
+    *,
+    by: User,
+    policy_version: PolicyVersion,
+    audience: str,
+    communicated_on: datetime.date,
+    method: str,
+    note: str = "",
+) -> PolicyCommunication:
+    """Record that a version of the policy was told to staff, pupils or parents: when, how."""
+    if not may_plan(by):
+        raise Refused("Only the DSL, a deputy or the headteacher records who has been told.")
+    if communicated_on > timezone.localdate():
+        raise Refused("Record it once they have been told: the date is in the future.")
+    if communicated_on < policy_version.date_written:
+        raise Refused(f"{policy_version} was written after that date.")
+    return PolicyCommunication.objects.create(
+        policy_version=policy_version,
+        audience=PolicyCommunication.Audience(audience),
+        communicated_on=communicated_on,
+        method=PolicyCommunication.Method(method),
+        note=note.strip(),
+        recorded_by=by,
     )
 
 

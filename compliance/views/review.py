@@ -20,13 +20,14 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from compliance import access, reports
+from compliance import access, guidance, reports
 from compliance import review_services as rs
 from compliance.charts import bar_chart
 from compliance.dashboard import Panel, register_panel
 from compliance.forms_review import (
     ActionEditForm,
     ActionForm,
+    CommunicationForm,
     LinkedPolicyForm,
     MonitoringEditForm,
     MonitoringForm,
@@ -41,6 +42,7 @@ from compliance.models import (
     AnnualReportSummary,
     LinkedPolicy,
     MonitoringCheck,
+    PolicyCommunication,
     PolicyReview,
     PolicyVersion,
     StaffMember,
@@ -93,6 +95,12 @@ PROCEDURES_RULE = PolicyRule(
     "Learners, parents and staff will be informed of our complaints procedure and staff will "
     "be made aware of the whistleblowing procedure.",
 )
+COMMUNICATION_RULE = PolicyRule(
+    "8",
+    "Policy monitoring and review",
+    "All members of the community will be made aware of how the school will monitor policy "
+    "compliance: via staff training and Acceptable Use Policies.",
+)
 REPORT_YEARS_SHOWN = 6
 
 
@@ -114,16 +122,33 @@ def _check_year(year: int) -> None:
 # The policy record
 
 
+def _communications_by_version(versions: list[PolicyVersion]) -> None:
+    """Puts on each version, per audience, the dates and ways it was told. One query."""
+    told: dict[int, dict[str, list]] = {}
+    for communication in PolicyCommunication.objects.order_by("communicated_on", "pk"):
+        by_audience = told.setdefault(communication.policy_version_id, {})
+        by_audience.setdefault(communication.audience, []).append(communication)
+    for version in versions:
+        version.told = [
+            {"audience": audience, "entries": told.get(version.pk, {}).get(audience.value, [])}
+            for audience in PolicyCommunication.Audience
+        ]
+
+
 def policy_detail(request):
     _require(access.has_any_role(request.user), "Your login has no role yet.")
     user = request.user
     policy = current_policy()
     # owners are people: governors see the register without them
     show_people = rs.may_plan(user)
+    versions = list(PolicyVersion.objects.all())
+    _communications_by_version(versions)
     context = {
         "policy": policy,
         "policy_rule": REVIEW_RULE,
-        "versions": PolicyVersion.objects.all(),
+        "versions": versions,
+        "followed": guidance.followed(policy) if policy else [],
+        "newer_guidance": guidance.newer_guidance(policy),
         "linked": LinkedPolicy.objects.select_related("owner") if show_people else None,
         "linked_names": LinkedPolicy.objects.values("name", "next_review"),
         "show_people": show_people,
@@ -200,7 +225,14 @@ def policy_acknowledgements(request):
 
 def review_add(request):
     _require(rs.may_record_review(request.user), "Only the DSL or the headteacher records reviews.")
-    form = ReviewForm(request.POST or None)
+    policy = current_policy()
+    # the new version starts from the guidance the one in force follows
+    initial = (
+        {field: getattr(policy, field) for field in guidance.VERSION_FIELDS.values()}
+        if policy
+        else {}
+    )
+    form = ReviewForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             review = rs.review_record(by=request.user, **form.cleaned_data)
@@ -218,8 +250,32 @@ def review_add(request):
         "title": "Record a review of the policy",
         "policy_rule": REVIEW_RULE,
         "cancel_url": reverse("compliance:policy_detail"),
+        "policy": policy,
+        "newer_guidance": guidance.newer_guidance(policy),
     }
     return render(request, "compliance/review_form.html", context)
+
+
+def communication_add(request, pk: int):
+    """When and how a version was told to staff, pupils or parents."""
+    _require(rs.may_plan(request.user), "Only the DSL, deputies and the headteacher record this.")
+    version = get_object_or_404(PolicyVersion, pk=pk)
+    form = CommunicationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            rs.communication_record(by=request.user, policy_version=version, **form.cleaned_data)
+        except Refused as refused:
+            form.add_error(None, str(refused))
+        else:
+            messages.success(request, f"Recorded who was told of {version}.")
+            return redirect(reverse("compliance:policy_detail") + "#versions-heading")
+    context = {
+        "form": form,
+        "title": f"Record who was told of {version}",
+        "policy_rule": COMMUNICATION_RULE,
+        "cancel_url": reverse("compliance:policy_detail"),
+    }
+    return render(request, "compliance/record_form.html", context)
 
 
 def review_detail(request, pk: int):
@@ -614,7 +670,7 @@ def _fetch_for_history(model):
 
 def register() -> None:
     """Panels, report sections, history pages and the demo seeder (from ComplianceConfig)."""
-    from compliance import demo_review
+    from compliance import demo_filtering, demo_review
     from compliance.demo import register_demo_seeder
     from compliance.history import register_history_kind
 
@@ -625,13 +681,16 @@ def register() -> None:
         ("training", TrainingSession),
         ("monitoring", MonitoringCheck),
         ("summary", AnnualReportSummary),
+        ("communication", PolicyCommunication),
     ):
         register_history_kind(slug, model, _fetch_for_history(model))
     reports.register()
     register_demo_seeder("compliance_review", demo_review.seed, order=5)
+    register_demo_seeder("compliance_filtering", demo_filtering.seed, order=6)
     from compliance import reminders
-    from compliance.views import relationships
+    from compliance.views import filtering, relationships
 
+    filtering.register()
     relationships.register()
     reminders.register()
 
@@ -640,6 +699,11 @@ urlpatterns = [
     path("policy/", policy_detail, name="policy_detail"),
     path("policy/acknowledgements/", policy_acknowledgements, name="policy_acknowledgements"),
     path("policy/reviews/add/", review_add, name="review_add"),
+    path(
+        "policy/versions/<int:pk>/told/",
+        communication_add,
+        name="policy_communication_add",
+    ),
     path("policy/reviews/<int:pk>/", review_detail, name="review_detail"),
     path("policy/reviews/<int:pk>/sign-off/", review_sign_off, name="review_sign_off"),
     path("actions/", actions_list, name="actions_list"),
