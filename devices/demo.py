@@ -19,6 +19,7 @@ from compliance.models import Acknowledgement, FormClass, Learner, StaffMember, 
 from compliance.services import acknowledgement_record
 from devices import services
 from devices.models import (
+    EXCEPTION_KINDS,
     Confiscation,
     DeviceCategory,
     Exemption,
@@ -180,6 +181,16 @@ def _hand_ins(context: DemoContext) -> int:
             for learner in phone_owners[:3]:
                 services.hand_in_mark(learner=learner, day=context.today, by=teacher)
                 made += 1
+        # an exception on the register three school days ago (the first kind the school's
+        # approach has: a phone kept back, where phones are handed in)
+        if len(learners) > len(phone_owners):
+            services.hand_in_exception_record(
+                learner=learners[len(phone_owners)],
+                day=_school_days_before(context.today, 3)[-1],
+                kind=EXCEPTION_KINDS[services.phone_approach()][0],
+                details="Seen at break; put away at once and parents told at home time.",
+                by=teacher,
+            )
     return made
 
 
@@ -256,15 +267,17 @@ def _exemptions(context: DemoContext) -> int:
     social_worker = Visitor.objects.filter(visitor_type="multi_agency").order_by("pk").first()
     days = datetime.timedelta
 
-    def request(kind, subject, category, reason, ends_in, by):
+    def request(kind, subject, category, reason, ends_in, by, reason_kind="", review_in=None):
         with acting_as(by):
             return services.exemption_request(
                 kind=kind,
                 subject=subject,
                 category=category,
+                reason_kind=reason_kind,
                 reason=reason,
                 starts=today,
                 ends=today + days(days=ends_in),
+                review_on=today + days(days=review_in if review_in is not None else ends_in),
                 by=by,
             )
 
@@ -287,6 +300,8 @@ def _exemptions(context: DemoContext) -> int:
         "and her parents to a low reading (medical condition plan).",
         300,
         teacher,
+        reason_kind=Exemption.ReasonKind.MEDICAL_PLAN,
+        review_in=90,
     )
     approve(medical, "Medical monitoring, as her care plan sets out.")
     agreement = issue(
@@ -308,6 +323,8 @@ def _exemptions(context: DemoContext) -> int:
         "Young carer: his mother may need to reach him about his younger sister's care.",
         120,
         teacher,
+        reason_kind=Exemption.ReasonKind.YOUNG_CARER,
+        review_in=60,
     )
     with acting_as(head):
         services.exemption_decide(
@@ -324,6 +341,8 @@ def _exemptions(context: DemoContext) -> int:
         "Epilepsy: a seizure-alert smart watch that notifies her parents.",
         200,
         office,
+        reason_kind=Exemption.ReasonKind.MEDICAL_PLAN,
+        review_in=100,
     )
 
     emergency = request(

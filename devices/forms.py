@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 
 from compliance.forms import DateInput
 from compliance.models import Learner, ParentCarer, StaffMember, Visitor
-from devices.models import DeviceCategory, Exemption, Signature
+from devices.models import DeviceCategory, Exemption, HandInException, Signature
 from devices.services import MAX_SCAN_BYTES
 
 Kind = Exemption.Kind
@@ -75,6 +75,11 @@ class ExemptionRequestForm(forms.Form):
         label="Device",
         empty_label="Choose the kind of device",
     )
+    reason_kind = forms.ChoiceField(
+        label="The reason, as the DfE guidance names them",
+        choices=Exemption.ReasonKind.choices,
+        widget=forms.RadioSelect,
+    )
     reason = forms.CharField(
         label="Why the exception is needed",
         max_length=4000,
@@ -82,6 +87,12 @@ class ExemptionRequestForm(forms.Form):
     )
     starts = forms.DateField(label="From", widget=DateInput())
     ends = forms.DateField(label="Until", widget=DateInput(), help_text="At most a year.")
+    review_on = forms.DateField(
+        label="Review by",
+        widget=DateInput(),
+        help_text="When the arrangement is next reviewed with the family: a day within the "
+        "exemption, or its last day.",
+    )
 
     def __init__(
         self,
@@ -102,6 +113,14 @@ class ExemptionRequestForm(forms.Form):
             if name != subject_for:
                 del self.fields[name]
         self.fields["reason"].help_text = REASON_HELP[subject_for]
+        if subject_for != "learner":
+            # the guidance's reasons are for learners; staff and visitors are reviewed at
+            # the end unless a date is given
+            del self.fields["reason_kind"]
+            self.fields["review_on"].required = False
+            self.fields[
+                "review_on"
+            ].help_text = "Optional: a day within the exemption. Left blank, its last day."
         field = self.fields[subject_for]
         if subject_for == "learner":
             subjects = subjects.select_related("form_class").order_by(
@@ -120,6 +139,12 @@ class ExemptionRequestForm(forms.Form):
         starts, ends = cleaned.get("starts"), cleaned.get("ends")
         if starts and ends and ends < starts:
             self.add_error("ends", "The end date is before the start date.")
+        review_on = cleaned.get("review_on")
+        if review_on and starts and ends and starts <= ends and not starts <= review_on <= ends:
+            self.add_error(
+                "review_on",
+                "The review date must fall within the exemption, or be its last day.",
+            )
         return cleaned
 
     @property
@@ -343,10 +368,35 @@ class ExemptionFilter(django_filters.FilterSet):
         choices=Exemption.Status.choices, empty_label="Any status", method="filter_nothing"
     )
     kind = django_filters.ChoiceFilter(choices=list(SHORT_KIND.items()), empty_label="Any kind")
+    reason_kind = django_filters.ChoiceFilter(
+        choices=Exemption.ReasonKind.choices, empty_label="Any reason", label="Reason"
+    )
 
     class Meta:
         model = Exemption
-        fields = ["q", "status", "kind"]
+        fields = ["q", "status", "kind", "reason_kind"]
 
     def filter_nothing(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset
+
+
+# The daily register's exceptions (section 6, and the school's approach to phones).
+
+
+class HandInExceptionForm(forms.Form):
+    """One exception on the register: what happened (the kinds of the school's approach)
+    and, optionally, a few words. `kinds` are `HandInException.Kind` values."""
+
+    kind = forms.ChoiceField(label="What happened", widget=forms.RadioSelect)
+    details = forms.CharField(
+        label="Details (optional)",
+        max_length=300,
+        required=False,
+        help_text="When and where, and where the phone is now. Name no other child.",
+    )
+
+    def __init__(self, *args, kinds: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(kind, HandInException.Kind(kind).label) for kind in kinds]
+        if len(kinds) == 1:
+            self.fields["kind"].initial = kinds[0]

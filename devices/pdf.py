@@ -43,12 +43,16 @@ def exemption_subject(exemption: Exemption) -> AgreementSubject:
         details.append(("Role", exemption.staff.job_title))
     if exemption.visitor_id and exemption.visitor.organisation:
         details.append(("Organisation", exemption.visitor.organisation))
+    if exemption.reason_kind:
+        details.append(("Reason", exemption.get_reason_kind_display()))
     details += [
         ("Device", exemption.category.name),
         ("From", f"{exemption.starts:%-d %B %Y}"),
         ("Until", f"{exemption.ends:%-d %B %Y}"),
-        ("Exemption", f"#{exemption.pk}"),
     ]
+    if exemption.review_on:
+        details.append(("Review by", f"{exemption.review_on:%-d %B %Y}"))
+    details.append(("Exemption", f"#{exemption.pk}"))
     return AgreementSubject(
         heading=f"{exemption.subject_kind.capitalize()}: {person.full_name}",
         name=person.full_name,

@@ -12,7 +12,14 @@ from django.db.models import Count
 
 from compliance.models import Visit
 from compliance.reports import ReportSection, register_report_section
-from devices.models import CallHome, Confiscation, Exemption, HandIn, VisitorDeviceAgreement
+from devices.models import (
+    CallHome,
+    Confiscation,
+    Exemption,
+    HandIn,
+    HandInException,
+    VisitorDeviceAgreement,
+)
 
 # how the governors' report groups an exemption's state
 EXEMPTION_GROUPS = {
@@ -54,14 +61,52 @@ def build_exemptions(start: datetime.date, end: datetime.date) -> dict:
                 "columns": ["Kind", *EXEMPTION_GROUPS],
                 "rows": rows,
                 "chart": False,
-            }
+            },
+            {
+                "title": "Learners' exemptions by reason",
+                "columns": ["Reason", *EXEMPTION_GROUPS],
+                "rows": exemptions_by_reason(start, end),
+                "chart": False,
+            },
         ],
     }
+
+
+def exemptions_by_reason(start: datetime.date, end: datetime.date) -> list[list]:
+    """Learners' exemptions asked for in the period, by the guidance's reason and where each
+    stands now: counts only (one query). Those asked for before reasons were recorded are
+    "Not recorded"."""
+    counts = {
+        (row["reason_kind"], row["status"]): row["n"]
+        for row in Exemption.objects.filter(
+            kind=Exemption.Kind.LEARNER_EXCEPTIONAL,
+            requested_at__date__gte=start,
+            requested_at__date__lte=end,
+        )
+        .values("reason_kind", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    reasons = [(r.value, r.label) for r in Exemption.ReasonKind] + [("", "Not recorded")]
+    return [
+        [label]
+        + [
+            sum(counts.get((value, status.value), 0) for status in statuses)
+            for statuses in EXEMPTION_GROUPS.values()
+        ]
+        for value, label in reasons
+    ]
 
 
 def build_hand_in(start: datetime.date, end: datetime.date) -> dict:
     hand_ins = HandIn.objects.filter(day__gte=start, day__lte=end)
     uncollected = hand_ins.filter(collected_at__isnull=True)
+    exceptions = dict(
+        HandInException.objects.filter(day__gte=start, day__lte=end)
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     return {
         "figures": [
             ("School days with devices handed in", hand_ins.values("day").distinct().count()),
@@ -69,7 +114,18 @@ def build_hand_in(start: datetime.date, end: datetime.date) -> dict:
             ("Devices handed in not switched off", hand_ins.filter(switched_off=False).count()),
             ("Days with uncollected devices", uncollected.values("day").distinct().count()),
             ("Devices left uncollected", uncollected.count()),
-        ]
+            ("Exceptions recorded on the register", sum(exceptions.values())),
+        ],
+        "tables": [
+            {
+                "title": "Register exceptions by what happened",
+                "columns": ["What happened", "Exceptions"],
+                "rows": [
+                    [kind.label, exceptions.get(kind.value, 0)] for kind in HandInException.Kind
+                ],
+                "chart": False,
+            }
+        ],
     }
 
 

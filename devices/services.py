@@ -25,6 +25,8 @@ from compliance.models import (
     FormClass,
     Learner,
     ParentCarer,
+    PhoneApproach,
+    School,
     StaffMember,
     User,
     Visitor,
@@ -32,6 +34,8 @@ from compliance.models import (
 from compliance.roles import Role
 from compliance.transitions import Refused
 from devices.models import (
+    EXCEPTION_KINDS,
+    HAND_IN_APPROACHES,
     Agreement,
     Confiscation,
     CustodyEvent,
@@ -39,6 +43,7 @@ from devices.models import (
     DeviceLoan,
     Exemption,
     HandIn,
+    HandInException,
     RiskAssessment,
     SchoolDevice,
     Signature,
@@ -209,21 +214,85 @@ def _may_keep_register(by: User, form_class: FormClass) -> bool:
     return has_role(by, Role.STAFF) and form_class.teachers.filter(user=by, active=True).exists()
 
 
-@transaction.atomic
-def hand_in_mark(
-    *, learner: Learner, day: datetime.date, by: User, switched_off: bool = True
-) -> HandIn:
-    """A learner hands their device in to the teacher and switches it off."""
+def phone_approach() -> str:
+    """The school's approach to pupils' phones (the school's details); the policy's own,
+    hand-in to the class teacher, until the school's details are entered."""
+    chosen = School.objects.order_by("pk").values_list("phone_approach", flat=True).first()
+    return chosen or PhoneApproach.HAND_IN_TEACHER
+
+
+def may_record_hand_ins(by: User, approach: str) -> bool:
+    """Whether this approach has hand-ins at all, and whether this user takes them in: the
+    class teacher (or anyone keeping the register) when phones go to the teacher; only the
+    office, the DSL team and the headteacher when they go to the office."""
+    if approach == PhoneApproach.HAND_IN_OFFICE:
+        return has_role(by, *SENIOR, Role.OFFICE)
+    return approach == PhoneApproach.HAND_IN_TEACHER
+
+
+def may_collect_hand_ins(by: User, approach: str) -> bool:
+    """A device already handed in always goes back at home time, whatever the approach
+    now; where the office keeps phones, the office (or the DSL team, the headteacher)
+    releases them."""
+    if approach == PhoneApproach.HAND_IN_OFFICE:
+        return has_role(by, *SENIOR, Role.OFFICE)
+    return True
+
+
+def _require_hand_ins(by: User, approach: str) -> None:
+    label = PhoneApproach(approach).label
+    _require(
+        approach in HAND_IN_APPROACHES,
+        f"The school's approach is “{label}”: phones are not handed in, so the register "
+        "records only the day's exceptions. Record an exception instead.",
+    )
+    _require(
+        may_record_hand_ins(by, approach),
+        "Phones are handed in to the office: the office records hand-ins. Record an "
+        "exception for a learner who kept a phone back or was seen using one.",
+    )
+
+
+def exemption_in_force(learner: Learner, day: datetime.date) -> Exemption | None:
+    """The learner's active exemption covering `day`, if any: they are exempt, not missing."""
+    return (
+        Exemption.objects.filter(
+            learner=learner, status=Exemption.Status.ACTIVE, starts__lte=day, ends__gte=day
+        )
+        .select_related("category")
+        .order_by("ends", "pk")
+        .first()
+    )
+
+
+def _require_register_entry(learner: Learner, day: datetime.date, by: User, future: str) -> None:
     _require(learner.form_class is not None, f"{learner} is not in a class.")
     _require(
         _may_keep_register(by, learner.form_class),
         "Only the class's teachers, the office, the DSL team or the headteacher keep this "
         "register.",
     )
-    _require(day <= timezone.localdate(), "A device cannot be handed in on a future day.")
+    _require(day <= timezone.localdate(), future)
     _require(
         learner.joined <= day and (learner.left is None or learner.left >= day),
         f"{learner} was not on roll on {day:%d/%m/%Y}.",
+    )
+
+
+@transaction.atomic
+def hand_in_mark(
+    *, learner: Learner, day: datetime.date, by: User, switched_off: bool = True
+) -> HandIn:
+    """A learner hands their device in (to the teacher, or at the office) and switches it
+    off. Refused when the school's approach has no hand-in (lockers, pouches, not allowed,
+    kept unseen): the register records exceptions then."""
+    _require_register_entry(learner, day, by, "A device cannot be handed in on a future day.")
+    _require_hand_ins(by, phone_approach())
+    _require(
+        not HandInException.objects.filter(
+            learner=learner, day=day, kind=HandInException.Kind.NOT_HANDED_IN
+        ).exists(),
+        f"{learner} is recorded as not handing a phone in that day: withdraw that exception first.",
     )
     existing = HandIn.objects.select_for_update().filter(learner=learner, day=day).first()
     if existing is not None:
@@ -269,6 +338,7 @@ def hand_in_mark_class(
         "register.",
     )
     _require(day <= timezone.localdate(), "A device cannot be handed in on a future day.")
+    _require_hand_ins(by, phone_approach())
     learners = list(learners)
     _require(
         all(learner.form_class_id == form_class.pk for learner in learners),
@@ -314,6 +384,10 @@ def hand_in_collect(
         "register.",
     )
     _require(not hand_in.collected, "That device has already been collected.")
+    _require(
+        may_collect_hand_ins(by, phone_approach()),
+        "Phones are kept at the office: the office releases them at home time.",
+    )
     if collected_by == HandIn.CollectedBy.PARENT_CARER:
         _require(parent is not None, "Say which parent or carer collected the device.")
         _require(
@@ -329,6 +403,74 @@ def hand_in_collect(
     hand_in.released_by = by
     hand_in.save()
     return hand_in
+
+
+# Exceptions: what the register records when phones are not handed in, and beside hand-ins
+
+
+@transaction.atomic
+def hand_in_exception_record(
+    *, learner: Learner, day: datetime.date, kind: str, by: User, details: str = ""
+) -> HandInException:
+    """A learner's phone out of step with the school's approach that day.
+
+    The kinds are those of the school's approach (`EXCEPTION_KINDS`). A learner with an
+    exemption in force keeps their device by agreement: that is not an exception (misuse
+    beyond the agreement is a concern to report). The same exception twice on one day is
+    one record."""
+    _require_register_entry(learner, day, by, "An exception cannot be recorded for a future day.")
+    approach = phone_approach()
+    allowed = EXCEPTION_KINDS[approach]
+    _require(
+        kind in allowed,
+        f"The school's approach is “{PhoneApproach(approach).label}”: an exception is "
+        + " or ".join(f"“{HandInException.Kind(k).label.lower()}”" for k in allowed)
+        + ".",
+    )
+    exemption = exemption_in_force(learner, day)
+    if exemption is not None:
+        raise Refused(
+            f"{learner} is exempt that day (exemption #{exemption.pk}, "
+            f"{exemption.category.name.lower()}): keeping the device as agreed is not an "
+            "exception. Report a concern if it was misused."
+        )
+    if kind == HandInException.Kind.NOT_HANDED_IN:
+        _require(
+            not HandIn.objects.filter(learner=learner, day=day).exists(),
+            f"{learner}'s device is recorded as handed in that day: undo that first.",
+        )
+    existing = (
+        HandInException.objects.select_for_update()
+        .filter(learner=learner, day=day, kind=kind)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    return HandInException.objects.create(
+        learner=learner,
+        day=day,
+        kind=kind,
+        approach=approach,
+        details=details.strip()[:300],
+        recorded_by=by,
+    )
+
+
+@transaction.atomic
+def hand_in_exception_withdraw(*, exception: HandInException, by: User) -> None:
+    """An exception recorded in error. The history keeps that it was recorded."""
+    exception = (
+        HandInException.objects.select_for_update(of=("self",))
+        .select_related("learner__form_class")
+        .get(pk=exception.pk)
+    )
+    _require(
+        exception.learner.form_class is not None
+        and _may_keep_register(by, exception.learner.form_class),
+        "Only the class's teachers, the office, the DSL team or the headteacher keep this "
+        "register.",
+    )
+    exception.delete()
 
 
 # Confiscation and custody (section 6) -------------------------------------------------
@@ -495,7 +637,15 @@ def exemption_request(
     starts: datetime.date,
     ends: datetime.date,
     by: User,
+    reason_kind: str = "",
+    review_on: datetime.date | None = None,
 ) -> Exemption:
+    """Ask the headteacher for an exemption.
+
+    A learner's names the kind of reason the DfE guidance gives (a reasonable adjustment
+    for a disability, a medical condition plan, a young carer, other) and when it is next
+    reviewed. Staff and visitors' exemptions have no reason kind; their review, when not
+    given, is their last day."""
     from devices.access import learners_for_requests, may_request_exemption, staff_member_of
 
     _require(kind in _SUBJECT_FIELD, "Choose the kind of exemption.")
@@ -524,12 +674,28 @@ def exemption_request(
         (ends - starts).days <= 366,
         "An exemption lasts at most a year; ask again at its review.",
     )
+    if field == "learner":
+        _require(
+            reason_kind in Exemption.ReasonKind.values,
+            "Choose the reason: a reasonable adjustment for a disability, a medical condition "
+            "plan, a young carer, or other.",
+        )
+        _require(review_on is not None, "Give the date the arrangement will be reviewed.")
+    else:
+        _require(not reason_kind, "Reason kinds are for learners' exemptions only.")
+        review_on = review_on or ends
+    _require(
+        starts <= review_on <= ends,
+        "The review date must fall within the exemption, or be its last day.",
+    )
     return Exemption.objects.create(
         kind=kind,
         category=category,
+        reason_kind=reason_kind,
         reason=reason,
         starts=starts,
         ends=ends,
+        review_on=review_on,
         requested_by=by,
         **{field: subject},
     )

@@ -54,12 +54,17 @@ def request_for_learner(*, learner, by, category=None, **overrides) -> Exemption
         "kind": Exemption.Kind.LEARNER_EXCEPTIONAL,
         "subject": learner,
         "category": category or factories.DeviceCategoryFactory(),
+        "reason_kind": Exemption.ReasonKind.MEDICAL_PLAN,
         "reason": "Type 1 diabetes: her glucose monitor alerts through an app on her phone.",
         "starts": today,
         "ends": today + datetime.timedelta(days=90),
         "by": by,
     }
     values.update(overrides)
+    # half-way through, unless the test says otherwise (or the exemption is shorter)
+    values.setdefault(
+        "review_on", min(values["starts"] + datetime.timedelta(days=45), values["ends"])
+    )
     return services.exemption_request(**values)
 
 

@@ -77,7 +77,12 @@ def test_a_teacher_asks_only_for_their_own_learners_and_themselves(teacher, comm
             kind="learner_exceptional", subject=community["other_learner"], by=teacher, **kwargs
         )
     services.exemption_request(
-        kind="learner_exceptional", subject=community["learner"], by=teacher, **kwargs
+        kind="learner_exceptional",
+        subject=community["learner"],
+        by=teacher,
+        reason_kind="medical",
+        review_on=today,
+        **kwargs,
     )
     someone_else = factories.StaffMemberFactory()
     with pytest.raises(Refused, match="for themselves"):

@@ -141,6 +141,8 @@ def _request_data(**overrides) -> dict:
         "reason": "Type 1 diabetes: glucose alerts on her phone.",
         "starts": today.isoformat(),
         "ends": (today + datetime.timedelta(days=60)).isoformat(),
+        "reason_kind": Exemption.ReasonKind.MEDICAL_PLAN,
+        "review_on": (today + datetime.timedelta(days=30)).isoformat(),
     }
     data.update(overrides)
     return data
@@ -215,6 +217,62 @@ def test_a_bad_request_keeps_what_was_typed(client, users, community):
     assert "An exemption lasts at most a year" in page
     assert "Heart monitor that reports to the hospital." in page
     assert not Exemption.objects.exists()
+
+
+def test_a_learners_request_records_the_reason_and_the_review(client, users, community):
+    client.force_login(users["staff"])
+    url = reverse("devices:exemption_request")
+    page = _page(client.get(url))
+    for label in Exemption.ReasonKind.labels:
+        assert label in page
+    assert "Review by" in page
+    response = client.post(
+        url,
+        _request_data(learner=community["learner"].pk, reason_kind="young_carer"),
+    )
+    exemption = Exemption.objects.get()
+    assert response.status_code == 302
+    assert exemption.reason_kind == Exemption.ReasonKind.YOUNG_CARER
+    assert exemption.review_on == timezone.localdate() + datetime.timedelta(days=30)
+    client.force_login(users["headteacher"])
+    detail = _page(client.get(exemption.get_absolute_url()))
+    assert "A young carer" in detail
+    assert "Review by" in detail
+
+
+def test_a_request_without_a_reason_or_with_a_review_after_the_end_is_shown_again(
+    client, users, community
+):
+    client.force_login(users["staff"])
+    url = reverse("devices:exemption_request")
+    today = timezone.localdate()
+    response = client.post(
+        url,
+        _request_data(
+            learner=community["learner"].pk,
+            reason_kind="",
+            reason="Sensory needs: noise-cancelling app.",
+            review_on=(today + datetime.timedelta(days=90)).isoformat(),
+        ),
+    )
+    page = _page(response)
+    assert response.status_code == 200
+    assert "This field is required." in page
+    assert "within the exemption, or be its last day" in page
+    assert "Sensory needs: noise-cancelling app." in page
+    assert not Exemption.objects.exists()
+
+
+def test_the_queue_filters_by_reason(client, users, community):
+    head = users["headteacher"]
+    medical = request_for_learner(learner=community["learner"], by=head)
+    carer = request_for_learner(
+        learner=community["learner"], by=head, reason_kind=Exemption.ReasonKind.YOUNG_CARER
+    )
+    client.force_login(head)
+    page = _page(client.get(reverse("devices:exemption_list") + "?reason_kind=young_carer"))
+    assert carer.get_absolute_url() in page
+    assert medical.get_absolute_url() not in page
 
 
 def test_a_governor_does_not_ask(client, users):

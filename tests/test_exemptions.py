@@ -177,6 +177,11 @@ def _ask_for(subject_kind: str, community, by) -> Exemption:
         starts=today,
         ends=today + datetime.timedelta(days=30),
         by=by,
+        **(
+            {"reason_kind": Exemption.ReasonKind.OTHER, "review_on": today}
+            if subject_kind == "learner"
+            else {}
+        ),
     )
 
 
@@ -549,6 +554,86 @@ def test_an_exemptions_kind_fits_its_subject(community):
         lambda: Exemption.objects.create(
             **_raw(kind=Exemption.Kind.VISITOR_WITH_LEARNERS, staff=community["staff"])
         )
+    )
+
+
+# Reasons from the DfE guidance, each with its review date
+
+
+def test_a_learners_request_names_a_reason_from_the_guidance_and_a_review_date(users, community):
+    learner, by = community["learner"], users["staff"]
+    with pytest.raises(Refused, match="Choose the reason"):
+        request_for_learner(learner=learner, by=by, reason_kind="")
+    with pytest.raises(Refused, match="Choose the reason"):
+        request_for_learner(learner=learner, by=by, reason_kind="because")
+    with pytest.raises(Refused, match="review"):
+        request_for_learner(learner=learner, by=by, review_on=None)
+    assert not Exemption.objects.exists()
+    for reason_kind in Exemption.ReasonKind.values:
+        exemption = request_for_learner(learner=learner, by=by, reason_kind=reason_kind)
+        assert exemption.reason_kind == reason_kind
+        assert exemption.starts <= exemption.review_on <= exemption.ends
+
+
+@pytest.mark.parametrize("days_from_start", [-1, 91, 400])
+def test_a_review_outside_the_exemption_is_refused(users, community, days_from_start):
+    today = timezone.localdate()
+    with pytest.raises(Refused, match="within the exemption, or be its last day"):
+        request_for_learner(
+            learner=community["learner"],
+            by=users["staff"],
+            starts=today,
+            ends=today + datetime.timedelta(days=90),
+            review_on=today + datetime.timedelta(days=days_from_start),
+        )
+    assert not Exemption.objects.exists()
+
+
+def test_a_review_on_the_last_day_is_allowed(users, community):
+    today = timezone.localdate()
+    ends = today + datetime.timedelta(days=90)
+    exemption = request_for_learner(
+        learner=community["learner"], by=users["staff"], ends=ends, review_on=ends
+    )
+    assert exemption.review_on == ends
+
+
+def test_staff_and_visitors_have_no_reason_kind_and_are_reviewed_at_the_end(users, community):
+    staff = _ask_for("staff", community, users["dsl"])
+    assert staff.reason_kind == "" and staff.review_on == staff.ends
+    with pytest.raises(Refused, match="learners' exemptions only"):
+        services.exemption_request(
+            kind=Exemption.Kind.STAFF_TEACHING_TIME,
+            subject=community["staff"],
+            category=factories.DeviceCategoryFactory(),
+            reason="An emergency at home.",
+            starts=staff.starts,
+            ends=staff.ends,
+            reason_kind=Exemption.ReasonKind.YOUNG_CARER,
+            by=users["dsl"],
+        )
+
+
+def test_the_database_keeps_the_review_within_the_exemption(community):
+    today = timezone.localdate()
+    learner = community["learner"]
+    for review_on in (today - datetime.timedelta(days=1), today + datetime.timedelta(days=400)):
+        _integrity_error(
+            lambda review_on=review_on: Exemption.objects.create(
+                **_raw(learner=learner, review_on=review_on)
+            )
+        )
+    _integrity_error(
+        lambda: Exemption.objects.create(
+            **_raw(
+                kind=Exemption.Kind.STAFF_TEACHING_TIME,
+                staff=community["staff"],
+                reason_kind=Exemption.ReasonKind.MEDICAL_PLAN,
+            )
+        )
+    )
+    Exemption.objects.create(
+        **_raw(learner=learner, review_on=today, reason_kind=Exemption.ReasonKind.YOUNG_CARER)
     )
 
 

@@ -697,8 +697,10 @@ def test_class_register_query_count_is_pinned(client, teacher, community):
     assert small == large, f"{small} queries with 10 learners, {large} with 40"
     # the teacher's staff record; the class, checked against the classes they teach; the
     # learners on roll that day; their parents and carers (one prefetch); that day's
-    # hand-ins with who received, released and collected them joined
-    assert large == _EVERY_PAGE + _STAFF_RECORD + 4
+    # hand-ins with who received, released and collected them joined; that day's
+    # exceptions with who recorded them (an exemption in force is annotated on the
+    # learners: no query of its own)
+    assert large == _EVERY_PAGE + _STAFF_RECORD + 5
 
 
 def test_whole_class_marking_query_count_is_pinned(client, teacher, community):
@@ -717,9 +719,10 @@ def test_whole_class_marking_query_count_is_pinned(client, teacher, community):
     assert small == large, f"{small} queries for 10 learners, {large} for 30"
     # the teacher's staff record; the class, checked against the classes they teach; then,
     # in the transition function's transaction (savepoint, release): the class's teachers
-    # checked (may keep the register), the chosen learners on roll, the day's rows already
-    # there, one insert of the new rows and one of their history rows
-    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 5
+    # checked (may keep the register), the school's approach (hand-ins at all?), the chosen
+    # learners on roll, the day's rows already there, one insert of the new rows and one of
+    # their history rows
+    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 6
 
 
 def test_one_tap_query_count_does_not_grow_with_the_class(client, teacher, community):
@@ -746,9 +749,12 @@ def test_one_tap_query_count_does_not_grow_with_the_class(client, teacher, commu
     assert small == large, f"{small} queries with 10 learners, {large} with 40"
     # the teacher's staff record; the learner, checked against the classes they teach; in
     # the transition function's transaction (savepoint, release): the class's teachers
-    # checked, the learner's row that day locked if there is one, the insert and its history
-    # row; then the class redrawn for the counts: learners, their parents, the day's rows
-    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 4 + 3
+    # checked, the school's approach, no "kept a phone back" exception that day, the
+    # learner's row that day locked if there is one, the insert and its history row; then
+    # the class redrawn for the counts: learners (exemptions annotated), their parents, the
+    # day's rows, the day's exceptions, and the school's approach (the layout's read of the
+    # school, which an htmx answer does not draw)
+    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 6 + 5
 
 
 @pytest.mark.parametrize(

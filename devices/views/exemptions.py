@@ -306,6 +306,8 @@ def exemption_request(request):
                 reason=data["reason"],
                 starts=data["starts"],
                 ends=data["ends"],
+                reason_kind=data.get("reason_kind", ""),
+                review_on=data.get("review_on"),
                 by=user,
             )
         except Refused as refused:

@@ -1,14 +1,23 @@
 """The daily hand-in register (policy section 6).
 
-Learners hand their devices to the teacher at the start of the day, switched off, and
-collect them from the teacher as they leave. A teacher keeps the register of their class;
-the office, the DSL team and the headteacher may keep any class's, and see the whole
-school for any day. Every action is a POST that works without JavaScript (redirect back to
-the register) and, through htmx, swaps the learner's row in place.
+The register follows the school's approach to pupils' phones (the school's details, set
+by the headteacher). Where phones are handed in to the class teacher (the policy's own
+approach), learners hand their devices in at the start of the day, switched off, and collect
+them as they leave; where they are handed in to the office, the office records the hand-ins
+and collections. Under either, a teacher records the exceptions: a learner who kept a phone
+back, or was seen using one. With lockers, sealed pouches, no phones on site, or phones kept
+unseen, nothing is handed in: the teacher records only the day's exceptions. A learner with
+an exemption in force is shown as exempt, not as missing.
+
+A teacher keeps the register of their class; the office, the DSL team and the headteacher
+may keep any class's, and see the whole school for any day. Every action is a POST that
+works without JavaScript (redirect back to the register) and, through htmx, swaps the
+learner's row in place.
 
 The register of a class reads a fixed number of rows however long the school has used it:
-the learners on roll, their parents and carers, and that day's hand-ins (by the
-(learner, day) and (day, collected_at) indexes).
+the learners on roll (with any exemption in force annotated), their parents and carers,
+that day's hand-ins and that day's exceptions (by the (learner, day), (day, collected_at)
+and (day, learner) indexes).
 """
 
 from __future__ import annotations
@@ -19,7 +28,8 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -29,9 +39,10 @@ from django.views.decorators.http import require_GET, require_POST
 from compliance import access as community_access
 from compliance.access import has_role
 from compliance.dashboard import Panel, register_panel
-from compliance.models import FormClass, Learner, ParentCarer
+from compliance.models import FormClass, Learner, ParentCarer, PhoneApproach
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
+from compliance.selectors import request_school
 from compliance.transitions import Refused
 from devices import services
 from devices.access import (
@@ -42,7 +53,8 @@ from devices.access import (
     register_classes_for,
     staff_member_of,
 )
-from devices.models import HandIn
+from devices.forms import HandInExceptionForm
+from devices.models import EXCEPTION_KINDS, HAND_IN_APPROACHES, Exemption, HandIn, HandInException
 
 # Days ------------------------------------------------------------------------------
 
@@ -110,6 +122,8 @@ class ClassDay:
     handed_in: int = 0
     not_switched_off: int = 0
     collected: int = 0
+    exempt: int = 0
+    exceptions: int = 0
 
     @property
     def uncollected(self) -> int:
@@ -120,13 +134,41 @@ class ClassDay:
         return max(self.on_roll - self.handed_in, 0)
 
 
+def _exemption_in_force(day: datetime.date) -> QuerySet:
+    """The active exemptions covering `day` of the learner in the outer query."""
+    return Exemption.objects.filter(
+        learner=OuterRef("pk"),
+        status=Exemption.Status.ACTIVE,
+        starts__lte=day,
+        ends__gte=day,
+    ).order_by("ends", "pk")
+
+
+def _count_of(queryset: QuerySet, group: str) -> Coalesce:
+    """A correlated count for an annotation (no extra query, none per row)."""
+    counted = queryset.order_by().values(group).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
 def _class_days(classes: QuerySet, day: datetime.date) -> list[ClassDay]:
     """The counts of each class on `day`, in two queries however many classes and days:
-    the classes with their learners on roll counted, and that day's hand-ins grouped."""
+    the classes with their learners on roll, those exempt and the day's exceptions counted,
+    and that day's hand-ins grouped."""
+    exempt = Learner.objects.filter(
+        _on_roll(day), Exists(_exemption_in_force(day)), form_class=OuterRef("pk")
+    )
+    exceptions = HandInException.objects.filter(day=day, learner__form_class=OuterRef("pk"))
     rows = [
-        ClassDay(form_class=form_class, on_roll=form_class.on_roll_that_day)
+        ClassDay(
+            form_class=form_class,
+            on_roll=form_class.on_roll_that_day,
+            exempt=form_class.exempt_that_day,
+            exceptions=form_class.exceptions_that_day,
+        )
         for form_class in classes.annotate(
-            on_roll_that_day=Count("learners", filter=_on_roll(day, "learners__"))
+            on_roll_that_day=Count("learners", filter=_on_roll(day, "learners__")),
+            exempt_that_day=_count_of(exempt, "form_class"),
+            exceptions_that_day=_count_of(exceptions, "learner__form_class"),
         ).order_by("year_group", "name")
     ]
     by_class = {row.form_class.pk: row for row in rows}
@@ -155,6 +197,8 @@ def _totals(rows: list[ClassDay]) -> ClassDay:
     total.handed_in = sum(r.handed_in for r in rows)
     total.not_switched_off = sum(r.not_switched_off for r in rows)
     total.collected = sum(r.collected for r in rows)
+    total.exempt = sum(r.exempt for r in rows)
+    total.exceptions = sum(r.exceptions for r in rows)
     return total
 
 
@@ -168,8 +212,18 @@ class Row:
     learner: Learner
     hand_in: HandIn | None
     parents: list[ParentCarer] = field(default_factory=list)
+    exceptions: list[HandInException] = field(default_factory=list)
     saved: str = ""
     error: str = ""
+
+    @property
+    def exempt(self) -> bool:
+        """An exemption in force that day (annotated by `_register`)."""
+        return getattr(self.learner, "exempt_until", None) is not None
+
+    @property
+    def kept_back(self) -> bool:
+        return any(e.kind == HandInException.Kind.NOT_HANDED_IN for e in self.exceptions)
 
     @property
     def collected_another_day(self) -> bool:
@@ -194,11 +248,19 @@ class Register:
         counts.handed_in = len(hand_ins)
         counts.not_switched_off = sum(1 for h in hand_ins if not h.switched_off)
         counts.collected = sum(1 for h in hand_ins if h.collected)
+        counts.exempt = sum(1 for row in self.rows if row.exempt)
+        counts.exceptions = sum(len(row.exceptions) for row in self.rows)
         return counts
 
     @property
     def not_recorded(self) -> list[Learner]:
-        return [row.learner for row in self.rows if row.hand_in is None]
+        """Learners with nothing recorded: not those exempt (they are not missing), nor
+        those recorded as keeping a phone back."""
+        return [
+            row.learner
+            for row in self.rows
+            if row.hand_in is None and not row.exempt and not row.kept_back
+        ]
 
 
 def _parents_prefetch() -> Prefetch:
@@ -218,31 +280,106 @@ def _hand_ins(day: datetime.date, learner_ids: list[int]) -> dict[int, HandIn]:
     return {hand_in.learner_id: hand_in for hand_in in found}
 
 
+def _exceptions(day: datetime.date, learner_ids: list[int]) -> dict[int, list[HandInException]]:
+    found: dict[int, list[HandInException]] = {}
+    for exception in (
+        HandInException.objects.filter(day=day, learner_id__in=learner_ids)
+        .select_related("recorded_by")
+        .order_by("recorded_at", "pk")
+    ):
+        found.setdefault(exception.learner_id, []).append(exception)
+    return found
+
+
 def _register(form_class: FormClass, day: datetime.date, *, with_parents: bool) -> Register:
-    """Every learner on roll in the class that day, with their hand-in: two queries, three
-    with the parents and carers the collection form offers."""
-    learners = form_class.learners.filter(_on_roll(day)).order_by("last_name", "first_name", "pk")
+    """Every learner on roll in the class that day (with any exemption in force), their
+    hand-in and their exceptions: three queries, four with the parents and carers the
+    collection form offers."""
+    in_force = _exemption_in_force(day)
+    learners = (
+        form_class.learners.filter(_on_roll(day))
+        .annotate(
+            exempt_until=Subquery(in_force.values("ends")[:1]),
+            exempt_device=Subquery(in_force.values("category__name")[:1]),
+        )
+        .order_by("last_name", "first_name", "pk")
+    )
     if with_parents:
         learners = learners.prefetch_related(_parents_prefetch())
     learners = list(learners)
-    hand_ins = _hand_ins(day, [learner.pk for learner in learners]) if learners else {}
+    ids = [learner.pk for learner in learners]
+    hand_ins = _hand_ins(day, ids) if learners else {}
+    exceptions = _exceptions(day, ids) if learners else {}
     rows = [
         Row(
             learner=learner,
             hand_in=hand_ins.get(learner.pk),
             parents=getattr(learner, "parents_with_responsibility", []),
+            exceptions=exceptions.get(learner.pk, []),
         )
         for learner in learners
     ]
     return Register(form_class=form_class, day=day, rows=rows)
 
 
-def _register_context(register: Register) -> dict:
+# What the register asks for under each approach: said on the page, above the learners.
+APPROACH_NOTES = {
+    PhoneApproach.HAND_IN_TEACHER: (
+        "Phones are handed in to the class teacher on arrival, switched off, and collected "
+        "at home time. Record each one, and any exception: a learner who kept a phone back "
+        "or was seen using one."
+    ),
+    PhoneApproach.HAND_IN_OFFICE: (
+        "Phones are handed in to the office on arrival: the office records each one and "
+        "who collects it. Record any exception in the class: a learner who kept a phone "
+        "back or was seen using one."
+    ),
+    PhoneApproach.LOCKER: (
+        "Phones are kept in lockers all day. Record only the day's exceptions: a learner who "
+        "did not lock their phone away, or whose phone was seen, heard or used. Everyone "
+        "else is taken to have followed the approach."
+    ),
+    PhoneApproach.POUCH: (
+        "Phones are kept in sealed pouches all day. Record only the day's exceptions: a "
+        "learner whose phone was not in a sealed pouch, or was seen, heard or used. "
+        "Everyone else is taken to have followed the approach."
+    ),
+    PhoneApproach.NOT_ALLOWED: (
+        "Phones are not allowed on site. Record only the day's exceptions: a phone brought "
+        "in, found or handed over."
+    ),
+    PhoneApproach.KEPT_UNSEEN: (
+        "Pupils keep their phones, never used, seen or heard (out of step with the January "
+        "2026 guidance). Record only the day's exceptions: a phone seen, heard or used."
+    ),
+}
+
+
+def _approach_context(request: HttpRequest) -> dict:
+    """The school's approach, and what this user records under it."""
+    school = request_school(request)
+    approach = school.phone_approach if school else PhoneApproach.HAND_IN_TEACHER
+    kinds = EXCEPTION_KINDS[approach]
+    return {
+        "approach": approach,
+        "approach_label": PhoneApproach(approach).label,
+        "approach_note": APPROACH_NOTES[approach],
+        "hand_in_approach": approach in HAND_IN_APPROACHES,
+        "records_hand_ins": services.may_record_hand_ins(request.user, approach),
+        # collection of a device already handed in stays open when the approach changes,
+        # except that where the office keeps phones only the office releases them
+        "may_collect": services.may_collect_hand_ins(request.user, approach),
+        "exception_kinds": [(kind, HandInException.Kind(kind).label) for kind in kinds],
+    }
+
+
+def _register_context(request: HttpRequest, register: Register) -> dict:
     return {
         "form_class": register.form_class,
         "register": register,
         "counts": register.counts,
         "uncollected_url": _with_date(reverse("devices:handin_uncollected"), register.day),
+        **_approach_context(request),
     }
 
 
@@ -262,7 +399,7 @@ def class_register(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, "devices/handin_class.html", context, status=400)
     register = _register(form_class, day, with_parents=True)
     context.update(_day_context(day))
-    context.update(_register_context(register))
+    context.update(_register_context(request, register))
     return render(request, "devices/handin_class.html", context)
 
 
@@ -318,7 +455,7 @@ def _row_response(
     row.saved, row.error = saved, error
     context = {
         **_day_context(day),
-        **_register_context(register),
+        **_register_context(request, register),
         "row": row,
         "oob": True,
         "saved": saved,
@@ -406,6 +543,53 @@ def collect(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def record_exception(request: HttpRequest, pk: int) -> HttpResponse:
+    """An exception for one learner that day, of the kinds the school's approach has."""
+    learner = _learner_for(request.user, pk)
+    try:
+        day = _posted_day(request)
+    except BadDay as bad:
+        return _bad_date(bad)
+    form = HandInExceptionForm(request.POST, kinds=tuple(HandInException.Kind.values))
+    try:
+        _require_on_roll(learner, day)
+        if not form.is_valid():
+            problems = [str(e) for errors in form.errors.values() for e in errors]
+            raise Refused("Say what happened. " + " ".join(problems))
+        exception = services.hand_in_exception_record(
+            learner=learner,
+            day=day,
+            kind=form.cleaned_data["kind"],
+            details=form.cleaned_data["details"],
+            by=request.user,
+        )
+    except Refused as refused:
+        return _row_response(request, learner, day, error=str(refused))
+    saved = f"Saved: exception for {learner}: {exception.get_kind_display().lower()}."
+    return _row_response(request, learner, day, saved=saved)
+
+
+@require_POST
+def withdraw_exception(request: HttpRequest, pk: int) -> HttpResponse:
+    """An exception recorded in error. The history keeps that it was recorded."""
+    try:
+        exception = (
+            HandInException.objects.select_related("learner__form_class")
+            .filter(learner__form_class__in=register_classes_for(request.user))
+            .get(pk=pk)
+        )
+    except HandInException.DoesNotExist:
+        raise Http404("No such exception.") from None
+    learner, day = exception.learner, exception.day
+    try:
+        services.hand_in_exception_withdraw(exception=exception, by=request.user)
+    except Refused as refused:
+        return _row_response(request, learner, day, error=str(refused))
+    saved = f"Withdrawn: the exception for {learner} ({exception.get_kind_display().lower()})."
+    return _row_response(request, learner, day, saved=saved)
+
+
+@require_POST
 def mark_class(request: HttpRequest, pk: int) -> HttpResponse:
     """Mark the chosen learners' devices (those not yet recorded when the page was drawn)
     handed in and switched off, in a constant number of queries."""
@@ -444,7 +628,7 @@ def mark_class(request: HttpRequest, pk: int) -> HttpResponse:
     register = _register(form_class, day, with_parents=True)
     context = {
         **_day_context(day),
-        **_register_context(register),
+        **_register_context(request, register),
         "oob": True,
         "saved": saved,
         "error": error,
@@ -474,6 +658,7 @@ def index(request: HttpRequest) -> HttpResponse:
     if day is None:
         return render(request, "devices/handin_index.html", context, status=400)
     context["class_days"] = _class_days(classes, day)
+    context.update(_approach_context(request))
     return render(request, "devices/handin_index.html", context)
 
 
@@ -491,6 +676,7 @@ def school_day(request: HttpRequest) -> HttpResponse:
     rows = _class_days(FormClass.objects.all(), day)
     context["class_days"] = rows
     context["totals"] = _totals(rows)
+    context.update(_approach_context(request))
     return render(request, "devices/handin_school.html", context)
 
 
@@ -529,6 +715,12 @@ urlpatterns = [
     path("handin/learners/<int:pk>/hand-in/", mark, name="handin_mark"),
     path("handin/learners/<int:pk>/undo/", undo, name="handin_undo"),
     path("handin/learners/<int:pk>/collect/", collect, name="handin_collect"),
+    path("handin/learners/<int:pk>/exception/", record_exception, name="handin_exception"),
+    path(
+        "handin/exceptions/<int:pk>/withdraw/",
+        withdraw_exception,
+        name="handin_exception_withdraw",
+    ),
 ]
 
 

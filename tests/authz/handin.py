@@ -17,12 +17,21 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "devices:handin_mark": POST_ONLY,
     "devices:handin_undo": POST_ONLY,
     "devices:handin_collect": POST_ONLY,
+    "devices:handin_exception": POST_ONLY,
+    "devices:handin_exception_withdraw": POST_ONLY,
 }
 
 
 def url_kwargs(name: str, objects: dict) -> dict | None:
     if name in {"devices:handin_class", "devices:handin_mark_class"}:
         return {"pk": objects["my_class"].pk}
-    if name in {"devices:handin_mark", "devices:handin_undo", "devices:handin_collect"}:
+    if name in {
+        "devices:handin_mark",
+        "devices:handin_undo",
+        "devices:handin_collect",
+        "devices:handin_exception",
+    }:
         return {"pk": objects["learner"].pk}
+    if name == "devices:handin_exception_withdraw":
+        return {"pk": 1}  # POST-only: a GET is refused before the record is looked up
     return None
