@@ -83,8 +83,10 @@ class SchoolForm(VersionedModelForm):
             "safeguarding_partnership_contact",
             "education_safeguarding_service_contact",
             "safeguarding_lead_governor",
+            "phone_approach",
         ]
         widgets = {
+            "phone_approach": forms.RadioSelect,
             "address": forms.Textarea(attrs={"rows": 3}),
             "lado_contact": forms.Textarea(attrs={"rows": 2}),
             "safeguarding_partnership_contact": forms.Textarea(attrs={"rows": 2}),

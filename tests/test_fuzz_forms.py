@@ -58,6 +58,7 @@ from compliance.models import (
     LinkedPolicy,
     MonitoringCheck,
     ParentCarer,
+    PhoneApproach,
     PolicyReview,
     Relationship,
     RelationshipDeclaration,
@@ -98,6 +99,7 @@ from devices.models import (
     Confiscation,
     DeviceCategory,
     Exemption,
+    HandInException,
     SchoolDevice,
     VisitorDeviceAgreement,
 )
@@ -386,6 +388,7 @@ FORMS: list[FormCase] = [
                 "safeguarding_lead_governor": fz.ids(
                     StaffMember, required=False, staff_type=StaffType.GOVERNOR
                 ),
+                "phone_approach": fz.choices(PhoneApproach.values),
                 "version": fz.version_of(lambda world: School.current()),
             }
         ),
@@ -987,6 +990,7 @@ FORMS += [
                 "q": fz.text(required=False),
                 "status": fz.choices(Exemption.Status.values, required=False),
                 "kind": fz.choices(Exemption.Kind.values, required=False),
+                "reason_kind": fz.choices(Exemption.ReasonKind.values, required=False),
                 **PAGE,
             }
         ),
@@ -1003,13 +1007,30 @@ FORMS += [
                 "kind": fz.choices([Exemption.Kind.LEARNER_EXCEPTIONAL]),
                 "learner": fz.ids(Learner),
                 "category": fz.ids(DeviceCategory),
+                "reason_kind": fz.choices(Exemption.ReasonKind.values),
                 "reason": fz.text(4000),
                 "starts": fz.dates(),
                 "ends": fz.dates(),
+                "review_on": fz.dates(),
             }
         ),
         device_forms.ExemptionRequestForm,
         echoed=("reason",),
+    ),
+    FormCase(
+        "devices:handin_exception",
+        _pk(lambda world: world.community["learner"]),
+        "staff",
+        "post",
+        # no date: today's register (a date the page did not offer is a tampered form, 400)
+        fz.form(
+            {
+                "kind": fz.choices(HandInException.Kind.values),
+                "details": fz.text(300, required=False),
+            }
+        ),
+        device_forms.HandInExceptionForm,
+        statuses=frozenset({302}),
     ),
     FormCase(
         "devices:exemption_decide",

@@ -71,7 +71,7 @@ PINNED: dict[str, tuple[int, str]] = {
     "devices:handin_index": (_EVERY + 2, "classes"),
     "devices:handin_school": (_EVERY + 2, "today's hand-ins"),
     "devices:handin_uncollected": (_EVERY + 1, "uncollected devices"),
-    "devices:handin_class": (_EVERY + 4, "the register of the busiest class"),
+    "devices:handin_class": (_EVERY + 5, "the register of the busiest class, its exceptions"),
     "devices:confiscation_list": (_EVERY + 2, "confiscations"),
     "devices:exemption_list": (_EVERY + 3, "the approvals queue"),
     "devices:reception": (_EVERY + 5, "the office desk"),
