@@ -83,6 +83,8 @@ class SchoolForm(VersionedModelForm):
             "safeguarding_partnership_contact",
             "education_safeguarding_service_contact",
             "safeguarding_lead_governor",
+            "filtering_senior_leader",
+            "filtering_governor",
             "phone_approach",
         ]
         widgets = {
@@ -96,6 +98,14 @@ class SchoolForm(VersionedModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["safeguarding_lead_governor"].queryset = StaffMember.objects.filter(
+            staff_type=StaffType.GOVERNOR, active=True
+        )
+        # the DfE filtering and monitoring standards: a member of the senior leadership
+        # team and a governor
+        self.fields["filtering_senior_leader"].queryset = StaffMember.objects.filter(
+            staff_type=StaffType.LEADERSHIP, active=True
+        )
+        self.fields["filtering_governor"].queryset = StaffMember.objects.filter(
             staff_type=StaffType.GOVERNOR, active=True
         )
 

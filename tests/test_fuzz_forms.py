@@ -37,8 +37,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from compliance import (
+    filtering,
     filters,
     forms,
+    forms_filtering,
     forms_relationships,
     forms_review,
     relationship_services,
@@ -53,12 +55,15 @@ from compliance.importers import (
 )
 from compliance.models import (
     ActionPlanItem,
+    FilterDecision,
     FormClass,
     Learner,
     LinkedPolicy,
+    MonitoringAlert,
     MonitoringCheck,
     ParentCarer,
     PhoneApproach,
+    PolicyCommunication,
     PolicyReview,
     Relationship,
     RelationshipDeclaration,
@@ -1265,6 +1270,14 @@ FORMS += [
                 "version_number": fz.text(20),
                 "date_written": fz.dates(),
                 "next_review": fz.dates(required=False),
+                "material_change": fz.checkbox(),
+                "follows_kcsie": fz.choices(["2021", "2025"], required=False),
+                "follows_phone_guidance": fz.choices(["2024-02", "2026-01"], required=False),
+                "follows_filtering_standards": fz.choices(["2023"], required=False),
+                "told_staff_on": fz.dates(required=False),
+                "told_staff_how": fz.choices(PolicyCommunication.Method.values, required=False),
+                "told_parents_on": fz.dates(required=False),
+                "told_parents_how": fz.choices(["letter"], required=False),
             }
         ),
         forms_review.ReviewForm,
@@ -1326,6 +1339,192 @@ FORMS += [
         fz.form({"text": fz.text(8000)}),
         forms_review.SummaryForm,
         echoed=("text",),
+    ),
+]
+
+
+# Filtering and monitoring, and who was told of each policy version ------------------------
+
+
+def _filtering_record(key: str) -> Callable[[World], dict]:
+    """A decision (to reverse) or an alert awaiting review: a fresh alert for each request."""
+
+    def get(world: World) -> dict:
+        dsl = world.users["dsl"]
+        if key == "alert" or key not in world.community:
+            if key == "alert":
+                record = filtering.alert_record(
+                    by=dsl,
+                    raised_at=timezone.now(),
+                    system="Monitor",
+                    kind="bullying",
+                    subject="learner",
+                    learner=world.community["learner"],
+                    summary="Abusive words typed",
+                )
+            elif key == "decision":
+                record = filtering.filter_decision_record(
+                    by=dsl,
+                    target="site",
+                    what="https://proxy.example",
+                    action="block",
+                    reason="A proxy",
+                    decided_by=dsl.staff_member,
+                    decided_on=timezone.localdate(),
+                )
+            else:
+                record = factories.PolicyVersionFactory()
+            world.community[key] = record
+        return {"pk": world.community[key].pk}
+
+    return get
+
+
+FORMS += [
+    FormCase(
+        "compliance:filtering_review_add",
+        no_kwargs,
+        "dsl",
+        "post",
+        fz.form(
+            {
+                "reviewed_on": fz.dates(),
+                "participants": fz.id_lists(StaffMember, active=True),
+                "other_participants": fz.text(300, required=False),
+                "what_tested": fz.text(4000),
+                "findings": fz.text(4000),
+                "next_review": fz.dates(required=False),
+                "action_1_description": fz.text(2000, required=False),
+                "action_1_owner": fz.ids(StaffMember, required=False, active=True),
+                "action_1_due": fz.dates(required=False),
+            }
+        ),
+        forms_filtering.FilteringReviewForm,
+        echoed=("other_participants", "what_tested", "findings", "action_1_description"),
+    ),
+    FormCase(
+        "compliance:filtering_review_list",
+        no_kwargs,
+        "headteacher",
+        "get",
+        fz.form(
+            {
+                "reviewed_from": fz.dates(required=False),
+                "reviewed_to": fz.dates(required=False),
+                **PAGE,
+            }
+        ),
+        forms_filtering.FilteringReviewFilter,
+    ),
+    FormCase(
+        "compliance:filter_decision_add",
+        no_kwargs,
+        "deputy_dsl",
+        "post",
+        fz.form(
+            {
+                "target": fz.choices(FilterDecision.Target.values, required=False),
+                "what": fz.text(300, required=False),
+                "action": fz.choices(FilterDecision.Action.values),
+                "reason": fz.text(4000),
+                "decided_by": fz.ids(StaffMember, active=True),
+                "decided_on": fz.dates(),
+                # a decision to reverse: an existing one, or a key no decision has (404)
+                "reverses": fz.ids(FilterDecision, required=False),
+            }
+        ),
+        forms_filtering.FilterDecisionForm,
+        echoed=("reason",),
+        statuses=frozenset({200, 302, 404}),
+        prepare=lambda world: _filtering_record("decision")(world) and None,
+    ),
+    FormCase(
+        "compliance:filter_decision_list",
+        no_kwargs,
+        "dsl",
+        "get",
+        fz.form(
+            {
+                "q": fz.text(required=False),
+                "action": fz.choices(FilterDecision.Action.values, required=False),
+                "target": fz.choices(FilterDecision.Target.values, required=False),
+                "in_force": fz.choices(["true", "false"], required=False),
+                **PAGE,
+            }
+        ),
+        forms_filtering.FilterDecisionFilter,
+        echoed=("q",),
+    ),
+    FormCase(
+        "compliance:alert_add",
+        no_kwargs,
+        "dsl",
+        "post",
+        fz.form(
+            {
+                "raised_at": fz.datetimes(),
+                "system": fz.text(100),
+                "kind": fz.choices(MonitoringAlert.Kind.values),
+                "subject": fz.choices(MonitoringAlert.Subject.values),
+                "learner": fz.ids(Learner, required=False),
+                "staff": fz.ids(StaffMember, required=False, active=True),
+                "device": fz.text(100, required=False),
+                "summary": fz.text(4000),
+            }
+        ),
+        forms_filtering.MonitoringAlertForm,
+        echoed=("system", "device", "summary"),
+    ),
+    FormCase(
+        "compliance:alert_review",
+        _filtering_record("alert"),
+        "dsl",
+        "post",
+        fz.form(
+            {
+                "outcome": fz.choices(MonitoringAlert.Outcome.values),
+                "note": fz.text(4000, required=False),
+                "incident_reference": fz.Field(
+                    st.sampled_from(["", "INC-2026-AB12CD"]), fz.hostile_text()
+                ),
+            }
+        ),
+        forms_filtering.AlertReviewForm,
+        echoed=("note", "incident_reference"),
+    ),
+    FormCase(
+        "compliance:alert_list",
+        no_kwargs,
+        "deputy_dsl",
+        "get",
+        fz.form(
+            {
+                "status": fz.choices(MonitoringAlert.Status.values, required=False),
+                "kind": fz.choices(MonitoringAlert.Kind.values, required=False),
+                "subject": fz.choices(MonitoringAlert.Subject.values, required=False),
+                "outcome": fz.choices(MonitoringAlert.Outcome.values, required=False),
+                "raised_from": fz.dates(required=False),
+                "raised_to": fz.dates(required=False),
+                **PAGE,
+            }
+        ),
+        forms_filtering.MonitoringAlertFilter,
+    ),
+    FormCase(
+        "compliance:policy_communication_add",
+        _filtering_record("version"),
+        "headteacher",
+        "post",
+        fz.form(
+            {
+                "audience": fz.choices(PolicyCommunication.Audience.values),
+                "communicated_on": fz.dates(),
+                "method": fz.choices(PolicyCommunication.Method.values),
+                "note": fz.text(300, required=False),
+            }
+        ),
+        forms_review.CommunicationForm,
+        echoed=("note",),
     ),
 ]
 

@@ -13,6 +13,8 @@ prefetch_related, an annotation), not the number. A page added to the project be
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.apps import apps
 from django.db import connection, transaction
@@ -24,8 +26,11 @@ from django.utils import timezone
 
 from compliance.models import (
     ActionPlanItem,
+    FilterDecision,
+    FilteringReview,
     FormClass,
     Learner,
+    MonitoringAlert,
     MonitoringCheck,
     TrainingSession,
     User,
@@ -46,7 +51,7 @@ _EVERY = 8
 # page -> (pinned count, what the page reads beyond _EVERY)
 PINNED: dict[str, tuple[int, str]] = {
     "dashboard": (
-        _EVERY + 20,
+        _EVERY + 23,
         "the panels (tests/test_query_counts.py names them); more show here",
     ),
     "compliance:reference": (_EVERY + 1, "the 50 visits with their visitor"),
@@ -66,6 +71,9 @@ PINNED: dict[str, tuple[int, str]] = {
     "compliance:monitoring_list": (_EVERY + 1, "checks"),
     "compliance:report_list": (_EVERY + 0, "years"),
     "compliance:relationship_list": (_EVERY + 1, "declared relationships"),
+    "compliance:filtering_review_list": (_EVERY + 4, "the last review, count, reviews, who"),
+    "compliance:filter_decision_list": (_EVERY + 2, "count, decisions"),
+    "compliance:alert_list": (_EVERY + 2, "count, alerts"),
     "devices:category_list": (_EVERY + 1, "categories"),
     "devices:device_list": (_EVERY + 3, "devices"),
     "devices:handin_index": (_EVERY + 2, "classes"),
@@ -164,6 +172,42 @@ def _grow_extras(builder: scale_data.ScaleBuilder, n: int, objects: dict) -> Non
             dsl,
         )
         _save(Note(incident=incident, text=f"Note {i}", written_by=dsl), dsl)
+        # filtering and monitoring: a review with who took part, a decision, an alert
+        review = _save(
+            FilteringReview(
+                reviewed_on=today,
+                what_tested="Test sites",
+                findings="None",
+                next_review=today + datetime.timedelta(days=300),
+                recorded_by=dsl,
+            ),
+            dsl,
+        )
+        review.participants.add(owner)
+        _save(
+            FilterDecision(
+                target="site",
+                what=f"https://site{i}.example",
+                action="block",
+                reason="Not suitable",
+                decided_by=owner,
+                decided_on=today,
+                recorded_by=dsl,
+            ),
+            dsl,
+        )
+        _save(
+            MonitoringAlert(
+                raised_at=now,
+                system="Monitor",
+                kind="other",
+                subject="learner",
+                learner=learner,
+                summary="Search",
+                recorded_by=dsl,
+            ),
+            dsl,
+        )
         someone = builder.learners[i % len(builder.learners)].obj
         _save(Involvement(incident=incident, part="witness", learner=someone, added_by=dsl), dsl)
         _save(

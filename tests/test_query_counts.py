@@ -50,7 +50,8 @@ PINNED = {
     # the DSL's dashboard, one or two queries a panel, none growing with the rows:
     # "Report a concern" (own reports by status); the policy review (actions; the version
     # acknowledgements count from*; staff who have not acknowledged; reviews awaiting
-    # sign-off); their acknowledgements (staff record, the version they count from*,
+    # sign-off); filtering and monitoring (the last annual review; alerts awaiting the DSL);
+    # their acknowledgements (staff record, the version they count from*,
     # acknowledgements); pre-existing relationships (when the policy was last reviewed; the
     # counts); the triage queue (counts by status; LADO referrals overdue); reception
     # (visitors on site); uncollected devices today; retention (records due; disposals
@@ -58,7 +59,7 @@ PINNED = {
     # roles (the school and the policy version are shared with the layout).
     # * two queries each here: with no version marked as a material change, the selector
     #   falls back to the first version (one query when one is marked, as in a live school)
-    "dashboard": _EVERY_PAGE + 22,
+    "dashboard": _EVERY_PAGE + 24,
 }
 
 
