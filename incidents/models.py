@@ -51,11 +51,61 @@ class Category(models.TextChoices):
     VISITOR_MISUSE = "visitor_misuse", "Visitor misuse"
     LOSS_THEFT_DAMAGE = "loss_theft_damage", "Loss, theft or damage"
     OTHER = "other", "Other"
+    # KCSIE's four areas of risk online, and newer harms (added for KCSIE 2022 onwards;
+    # the values above are kept as they were so recorded incidents stay valid)
+    HARMFUL_CONTENT = (
+        "harmful_content",
+        "Harmful content (self-harm, suicide, extremism, hate, pornography)",
+    )
+    MISINFORMATION = "misinformation", "Misinformation, disinformation or conspiracy theories"
+    GROOMING = "grooming", "Contact from an adult or stranger (grooming, exploitation)"
+    GENERATIVE_AI = "generative_ai", "Misuse of generative AI (chatbots, image or voice tools)"
+    AI_IMAGE = "ai_image", "AI-generated or altered image of a pupil"
+    GAMBLING = "gambling", "Gambling, loot boxes or in-app spending"
+    SCAM = "scam", "Scams, phishing or fraud"
+
+
+class RiskArea(models.TextChoices):
+    """KCSIE's "4 Cs": the areas of risk online that each category falls in."""
+
+    CONTENT = "content", "Content: being exposed to illegal, inappropriate or harmful content"
+    CONTACT = "contact", "Contact: being subjected to harmful online interaction with others"
+    CONDUCT = "conduct", "Conduct: online behaviour that increases the likelihood of harm"
+    COMMERCE = "commerce", "Commerce: gambling, advertising, phishing or financial scams"
+    OTHER = "other", "Other breaches of the policy"
+
+
+RISK_AREA: dict[str, RiskArea] = {
+    Category.OFFENSIVE_CONTENT: RiskArea.CONTENT,
+    Category.ILLEGAL_CONTENT: RiskArea.CONTENT,
+    Category.HARMFUL_CONTENT: RiskArea.CONTENT,
+    Category.MISINFORMATION: RiskArea.CONTENT,
+    Category.ABUSIVE_MESSAGE: RiskArea.CONTACT,
+    Category.GROOMING: RiskArea.CONTACT,
+    Category.STAFF_PERSONAL_CONTACT: RiskArea.CONTACT,
+    Category.CYBERBULLYING: RiskArea.CONDUCT,
+    Category.NUDES: RiskArea.CONDUCT,
+    Category.AI_IMAGE: RiskArea.CONDUCT,
+    Category.GENERATIVE_AI: RiskArea.CONDUCT,
+    Category.UNAUTHORISED_RECORDING: RiskArea.CONDUCT,
+    Category.RESTRICTED_AREA: RiskArea.CONDUCT,
+    Category.GAMBLING: RiskArea.COMMERCE,
+    Category.SCAM: RiskArea.COMMERCE,
+    Category.VISITOR_MISUSE: RiskArea.OTHER,
+    Category.LOSS_THEFT_DAMAGE: RiskArea.OTHER,
+    Category.OTHER: RiskArea.OTHER,
+}
+
+
+def categories_by_risk_area() -> list[tuple[RiskArea, list[Category]]]:
+    """The categories grouped by the 4 Cs, in the order of `RiskArea` then `Category`."""
+    return [(area, [c for c in Category if RISK_AREA[c] == area]) for area in RiskArea]
 
 
 # Categories where the image itself must never be viewed, copied or stored: the app
-# accepts no file of any kind on such an incident (UKCIS guidance).
-NO_FILES_CATEGORIES = frozenset({Category.NUDES})
+# accepts no file of any kind on such an incident (UKCIS guidance, which covers images
+# made or altered with AI as it does photographs).
+NO_FILES_CATEGORIES = frozenset({Category.NUDES, Category.AI_IMAGE})
 
 
 class Incident(models.Model):
@@ -372,7 +422,8 @@ class Debrief(models.Model):
 
 class Attachment(models.Model):
     """A file of evidence (a screenshot of a message, a letter). Never on an incident whose
-    category forbids files (sharing nudes or semi-nudes): see NO_FILES_CATEGORIES."""
+    category forbids files (sharing nudes or semi-nudes, an AI-generated image of a pupil):
+    see NO_FILES_CATEGORIES."""
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="attachments")
     file = models.FileField(upload_to="incidents/%Y/")
@@ -405,3 +456,115 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class LowLevelConcern(models.Model):
+    """A low-level concern about a member of staff (KCSIE 2022 onwards): behaviour that does
+    not meet the harm threshold for an allegation but is not consistent with the staff code
+    of conduct, KCSIE's own example being photographs of children taken on a personal phone
+    contrary to policy.
+
+    Any member of staff raises one; only the DSL and the headteacher read the log (see
+    `incidents.access.concerns_for`). They record the staff member's response and the
+    outcome, and watch for patterns by staff member. One that turns out to meet the harm
+    threshold is escalated, in one step, to an allegation: an incident on the LADO route,
+    linked here; the concern is then read-only. Never deleted. Status is set only by the
+    functions in `incidents.concerns`.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Outcome recorded"
+        ESCALATED = "escalated", "Escalated to an allegation"
+
+    class Outcome(models.TextChoices):
+        NO_ACTION = "no_action", "No further action"
+        SPOKEN_TO = "spoken_to", "Spoken to; the code of conduct and policy restated"
+        SUPPORT = "support", "Training or support arranged"
+        PROCEDURE = "procedure", "Dealt with under the disciplinary or capability procedure"
+
+    reference = models.CharField(max_length=20, unique=True, editable=False)
+    staff = models.ForeignKey(
+        StaffMember,
+        on_delete=models.PROTECT,
+        related_name="low_level_concerns",
+        verbose_name="the member of staff it is about",
+    )
+    occurred_at = models.DateTimeField("when it happened", default=timezone.now)
+    location = models.ForeignKey(
+        Location, on_delete=models.PROTECT, related_name="low_level_concerns"
+    )
+    account = models.TextField(
+        "what you saw or heard",
+        help_text="Facts only: what happened, when, who was there. Not your opinion of them.",
+    )
+    raised_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+", editable=False)
+    raised_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.OPEN, editable=False
+    )
+    staff_response = models.TextField("the staff member's response", blank=True, editable=False)
+    response_recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    response_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True, editable=False)
+    outcome_detail = models.TextField("what was decided, and why", blank=True, editable=False)
+    outcome_recorded_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    outcome_recorded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    incident = models.OneToOneField(
+        Incident,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="low_level_concern",
+        editable=False,
+        verbose_name="the allegation it was escalated to",
+    )
+    escalated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="escalated")
+                | (
+                    Q(incident__isnull=True)
+                    & Q(escalated_by__isnull=True)
+                    & Q(escalated_at__isnull=True)
+                ),
+                name="llc_linked_only_when_escalated",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="escalated")
+                | (
+                    Q(incident__isnull=False)
+                    & Q(escalated_by__isnull=False)
+                    & Q(escalated_at__isnull=False)
+                ),
+                name="llc_escalation_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed")
+                | (
+                    ~Q(outcome="")
+                    & Q(outcome_recorded_by__isnull=False)
+                    & Q(outcome_recorded_at__isnull=False)
+                ),
+                name="llc_closed_has_outcome",
+            ),
+        ]
+        indexes = [models.Index(fields=["staff", "-raised_at"], name="llc_staff_idx")]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def get_absolute_url(self) -> str:
+        return reverse("incidents:concern_detail", args=[self.pk])
