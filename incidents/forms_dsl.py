@@ -38,7 +38,7 @@ from compliance.models import (
 )
 from compliance.roles import Role
 from incidents.access import staff_matters
-from incidents.forms_report import RECENT_VISITS
+from incidents.forms_report import RECENT_VISITS, grouped_category_choices
 from incidents.models import Category, Incident, Involvement, Location, ParentContact, Referral
 from incidents.services import LEADS, Action
 
@@ -285,7 +285,8 @@ class IncidentFilter(django_filters.FilterSet):
 
 class TriageForm(forms.Form):
     category = forms.ChoiceField(
-        choices=Category.choices,
+        # under KCSIE's 4 Cs (content, contact, conduct, commerce)
+        choices=grouped_category_choices,
         help_text="Change it if the report is better described another way.",
     )
     child_at_risk = forms.BooleanField(

@@ -19,7 +19,13 @@ from django.utils import timezone
 from compliance import access as community_access
 from compliance.forms import DateTimeInput
 from compliance.models import Learner, LinkedPolicy, StaffMember, User, Visitor
-from incidents.models import Category, Involvement, Location
+from incidents.models import (
+    NO_FILES_CATEGORIES,
+    Category,
+    Involvement,
+    Location,
+    categories_by_risk_area,
+)
 from incidents.services import MAX_ATTACHMENT_BYTES, Person
 
 # What staff do when a child has shared a nude or semi-nude image (UKCIS, "Sharing nudes
@@ -32,6 +38,61 @@ NUDES_INSTRUCTION: tuple[str, ...] = (
     "Tell the DSL now, in person if you can.",
     "Attach nothing: this report accepts no file of any kind.",
 )
+
+# The same guard for an image of a pupil made or altered with AI (a "deepfake", a "nudify"
+# app): UKCIS's advice covers such images as it does photographs, and a sexual image of a
+# child is illegal however it was made.
+AI_IMAGE_INSTRUCTION: tuple[str, ...] = (
+    "Do not view, copy, print, share, store or ask for the image, even if it looks fake: "
+    "a sexual image of a child made with AI is still illegal.",
+    "Do not try to check whether it is real, and do not run it through any tool or app.",
+    "Do not delete it or ask anyone to delete it.",
+    "Confiscate the device it is on: switch it off and keep it secure.",
+    "Tell the DSL now, in person if you can. Write down where it was shared and the app "
+    "or site named, not what it shows.",
+    "Attach nothing: this report accepts no file of any kind.",
+)
+
+
+@dataclass(frozen=True)
+class NoFilesGuidance:
+    """What everyone does for a category whose image is never viewed, copied or kept."""
+
+    category: str
+    heading: str
+    lines: tuple[str, ...]
+    source: str
+
+
+NO_FILES_GUIDANCE: dict[str, NoFilesGuidance] = {
+    Category.NUDES: NoFilesGuidance(
+        Category.NUDES,
+        "If a child has shared a nude or semi-nude image (UKCIS guidance):",
+        NUDES_INSTRUCTION,
+        'UKCIS, "Sharing nudes and semi-nudes: advice for education settings".',
+    ),
+    Category.AI_IMAGE: NoFilesGuidance(
+        Category.AI_IMAGE,
+        "If an image of a pupil has been made or altered with AI (a deepfake):",
+        AI_IMAGE_INSTRUCTION,
+        'UKCIS, "Sharing nudes and semi-nudes: advice for education settings" (which covers '
+        "images made or altered with AI); KCSIE.",
+    ),
+}
+assert set(NO_FILES_GUIDANCE) == NO_FILES_CATEGORIES
+
+
+def no_files_guidance(category: str) -> NoFilesGuidance | None:
+    return NO_FILES_GUIDANCE.get(category)
+
+
+def grouped_category_choices() -> list:
+    """The categories under KCSIE's 4 Cs (content, contact, conduct, commerce), for a select."""
+    return [
+        (area.label, [(c.value, c.label) for c in categories])
+        for area, categories in categories_by_risk_area()
+    ]
+
 
 # How far back a report may go: older dates are almost always a mistyped year.
 EARLIEST_YEAR = 2000
@@ -219,7 +280,7 @@ class ReportForm(forms.Form):
     location = forms.ChoiceField(label="Where")
     category = forms.ChoiceField(
         label="What kind of concern",
-        choices=Category.choices,
+        choices=grouped_category_choices,
         widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     account = forms.CharField(
@@ -251,6 +312,21 @@ class ReportForm(forms.Form):
             return self.locations[int(self.cleaned_data["location"])]
         except (KeyError, ValueError):
             raise forms.ValidationError("Choose where it happened.") from None
+
+    def category_groups(self) -> list[dict]:
+        """The category radios under the 4 Cs, each with the guidance to show beside it."""
+        radios = {radio.data["value"]: radio for radio in self["category"]}
+        return [
+            {
+                "label": area.label,
+                "key": area.value,
+                "radios": [
+                    {"radio": radios[c.value], "guidance": no_files_guidance(c.value)}
+                    for c in categories
+                ],
+            }
+            for area, categories in categories_by_risk_area()
+        ]
 
 
 # What the reporter adds afterwards ---------------------------------------------------------

@@ -1,6 +1,7 @@
 """Incidents' sections of the governors' annual report (registered with compliance).
 
-Counts by category, term, location and outcome; searches and referrals. No learner, parent,
+Counts by area of risk (KCSIE's 4 Cs: content, contact, conduct, commerce), category,
+term, location and outcome; searches and referrals. No learner, parent,
 staff member or visitor is named; compliance.reports suppresses small counts when it renders.
 """
 
@@ -12,7 +13,7 @@ from django.db.models import Count
 from django.db.models.functions import ExtractMonth
 
 from compliance.reports import TERM_MONTHS, TERMS, ReportSection, register_report_section
-from incidents.models import Category, Incident, Referral, Search
+from incidents.models import RISK_AREA, Category, Incident, Referral, RiskArea, Search
 
 
 def _in_year(start: datetime.date, end: datetime.date):
@@ -35,9 +36,18 @@ def build_incidents(start: datetime.date, end: datetime.date) -> dict:
     month_to_term = _month_to_term()
     for month, n in by_month.annotate(n=Count("pk")).order_by("month"):
         terms[month_to_term[month]] += n
+    by_area = dict.fromkeys(RiskArea, 0)
+    for category, n in by_category.items():
+        by_area[RISK_AREA.get(category, RiskArea.OTHER)] += n
     return {
         "figures": [("Incidents in the year", incidents.count())],
         "tables": [
+            {
+                "title": "Incidents by area of risk online (the 4 Cs in KCSIE)",
+                "columns": ["Area of risk", "Incidents"],
+                "rows": [[area.label.partition(":")[0], n] for area, n in by_area.items()],
+                "chart": True,
+            },
             {
                 "title": "Incidents by category",
                 "columns": ["Category", "Incidents"],

@@ -263,7 +263,7 @@ def incident_triage(
             _require(
                 not incident.attachments.filter(removed_at__isnull=True).exists(),
                 "This incident has files attached; the DSL must remove them before it is "
-                "recorded as sharing nudes or semi-nudes (the image is never kept).",
+                f'recorded as "{Category(category).label}" (the image is never kept).',
             )
         incident.category = category
     if assignee is not None:

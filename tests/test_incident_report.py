@@ -23,7 +23,15 @@ from django.utils.html import escape
 from compliance.models import LinkedPolicy, RecordAccess
 from compliance.transitions import Refused
 from incidents import services
-from incidents.models import Attachment, Category, Incident, Involvement, Note
+from incidents.models import (
+    RISK_AREA,
+    Attachment,
+    Category,
+    Incident,
+    Involvement,
+    Note,
+    categories_by_risk_area,
+)
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -503,7 +511,8 @@ def test_the_form_shows_the_instruction_next_to_the_nudes_category(client, teach
     page = client.get(reverse("incidents:report")).content.decode()
     option = page.index('value="nudes"')
     box = page.index('data-testid="nudes-instruction"')
-    following = page.index('value="staff_personal_contact"')
+    # the next option in its group (conduct, in the 4 Cs)
+    following = page.index('value="generative_ai"')
     assert option < box < following  # right after the option, before the next one
     assert NUDES_WORDS in page
     assert "Confiscate the device" in page
@@ -532,6 +541,145 @@ def test_a_nudes_report_shows_the_instruction_and_takes_no_file(client, teacher,
     assert "No file of any kind is accepted on this incident" in response.content.decode()
     assert not Attachment.objects.exists()
     assert not [path for path in media.rglob("*") if path.is_file()]
+
+
+# The 4 Cs and newer harms (KCSIE; issue 9) ----------------------------------------------
+
+AI_WORDS = "even if it looks fake: a sexual image of a child made with AI is still illegal."
+# the values recorded before the 4 Cs: they stay valid, so recorded incidents do too
+EARLIER_VALUES = {
+    "restricted_area",
+    "abusive_message",
+    "offensive_content",
+    "illegal_content",
+    "unauthorised_recording",
+    "cyberbullying",
+    "nudes",
+    "staff_personal_contact",
+    "visitor_misuse",
+    "loss_theft_damage",
+    "other",
+}
+
+
+def test_the_earlier_categories_are_kept_and_the_newer_harms_added():
+    assert set(Category.values) >= EARLIER_VALUES
+    for value in ("misinformation", "generative_ai", "ai_image", "grooming", "gambling", "scam"):
+        assert value in Category.values
+    # every category falls in exactly one of the 4 Cs (or "other")
+    assert set(RISK_AREA) == set(Category)
+    grouped = [c for _, categories in categories_by_risk_area() for c in categories]
+    assert sorted(grouped) == sorted(Category) and len(grouped) == len(Category)
+
+
+def test_the_form_groups_the_categories_under_the_4_cs(client, teacher, classroom):
+    client.force_login(teacher)
+    page = client.get(reverse("incidents:report")).content.decode()
+    for area, categories in categories_by_risk_area():
+        group = page.split(f'data-risk-area="{area.value}"')[1].split("</fieldset>")[0]
+        assert escape(area.label) in group
+        for category in categories:
+            assert f'value="{category.value}"' in group
+    for category in Category:
+        assert page.count(f'name="category" value="{category.value}"') == 1
+
+
+def test_a_report_in_a_new_category_is_sent(client, teacher, classroom):
+    client.force_login(teacher)
+    response = client.post(
+        reverse("incidents:report"), form_data(classroom, category="misinformation")
+    )
+    assert response.status_code == 302
+    assert Incident.objects.get().category == Category.MISINFORMATION
+
+
+def test_the_form_shows_the_ai_image_instruction_next_to_its_category(client, teacher, classroom):
+    client.force_login(teacher)
+    page = client.get(reverse("incidents:report")).content.decode()
+    option = page.index('value="ai_image"')
+    box = page.index('data-testid="no-files-instruction-ai_image"')
+    assert option < box
+    assert AI_WORDS in page
+    # the box is only the AI image's: the nudes box says what it always said
+    assert page.index('data-testid="nudes-instruction"') < option
+
+
+def test_an_ai_image_report_shows_the_instruction_and_takes_no_file(
+    client, teacher, classroom, media
+):
+    client.force_login(teacher)
+    response = client.post(
+        reverse("incidents:report"), form_data(classroom, category="ai_image"), follow=True
+    )
+    incident = Incident.objects.get()
+    assert not incident.accepts_files
+    assert AI_WORDS in response.content.decode()
+    page = client.get(_detail_url(incident)).content.decode()
+    assert AI_WORDS in page and 'type="file"' not in page
+    upload = SimpleUploadedFile("deepfake.png", PNG, content_type="image/png")
+    response = client.post(
+        reverse("incidents:report_attachment", args=[incident.pk]),
+        {"upload": upload, "description": "The image"},
+    )
+    assert response.status_code == 200
+    assert "No file of any kind is accepted on this incident" in response.content.decode()
+    # nor by the DSL, through the service
+    dsl = factories.UserFactory(username="dsl2", roles=["dsl"])
+    with pytest.raises(Refused, match="No file of any kind"):
+        services.attachment_add(
+            incident=incident,
+            upload=SimpleUploadedFile("x.pdf", PDF, content_type="application/pdf"),
+            description="A letter",
+            by=dsl,
+        )
+    assert not Attachment.objects.exists()
+    assert not [path for path in media.rglob("*") if path.is_file()]
+
+
+def test_the_dsl_sees_the_ai_image_guidance_on_the_incident_page(client, teacher, classroom):
+    incident = make_report(teacher, classroom, category=Category.AI_IMAGE)
+    dsl = factories.UserFactory(username="dsl2", roles=["dsl"])
+    client.force_login(dsl)
+    page = client.get(reverse("incidents:incident_detail", args=[incident.pk])).content.decode()
+    guidance = page.split('data-testid="no-files-guidance"')[1].split("</section>")[0]
+    assert AI_WORDS in guidance
+    assert "No file of any kind is accepted on this incident." in guidance
+    assert 'type="file"' not in page
+
+
+def test_re_triage_into_the_ai_image_category_is_refused_while_a_file_is_attached(
+    teacher, classroom, media
+):
+    dsl = factories.UserFactory(username="dsl2", roles=["dsl"])
+    incident = make_report(teacher, classroom, category=Category.CYBERBULLYING)
+    services.attachment_add(
+        incident=incident,
+        upload=SimpleUploadedFile("chat.png", PNG, content_type="image/png"),
+        description="Screenshot of the chat",
+        by=teacher,
+    )
+    with pytest.raises(Refused, match="AI-generated or altered image of a pupil"):
+        services.incident_triage(incident=incident, by=dsl, category=Category.AI_IMAGE)
+    incident.refresh_from_db()
+    assert incident.category == Category.CYBERBULLYING
+    assert incident.status == Incident.Status.REPORTED
+
+
+def test_after_re_triage_into_the_ai_image_category_no_file_is_taken(teacher, classroom, media):
+    dsl = factories.UserFactory(username="dsl2", roles=["dsl"])
+    incident = make_report(teacher, classroom, category=Category.CYBERBULLYING)
+    services.incident_triage(incident=incident, by=dsl, category=Category.AI_IMAGE)
+    incident.refresh_from_db()
+    assert incident.category == Category.AI_IMAGE
+    for by in (teacher, dsl):
+        with pytest.raises(Refused, match="No file of any kind"):
+            services.attachment_add(
+                incident=incident,
+                upload=SimpleUploadedFile("x.png", PNG, content_type="image/png"),
+                description="The picture",
+                by=by,
+            )
+    assert not Attachment.objects.exists()
 
 
 # Files -----------------------------------------------------------------------------------

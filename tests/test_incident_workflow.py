@@ -710,7 +710,7 @@ def test_sharing_nudes_accepts_no_file_of_any_kind(users, community, settings, t
         description="Screenshot of the group chat",
         by=users["staff"],
     )
-    with pytest.raises(Refused, match="must remove them before it is recorded as sharing nudes"):
+    with pytest.raises(Refused, match='must remove them before it is recorded as "Sharing nudes'):
         services.incident_triage(incident=other, by=dsl, category=Category.NUDES)
     with pytest.raises(Refused, match="Only the DSL removes a file"):
         services.attachment_remove(

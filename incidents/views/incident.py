@@ -61,10 +61,9 @@ from incidents.forms_dsl import (
     TriageForm,
     user_label,
 )
-from incidents.forms_report import NUDES_INSTRUCTION
+from incidents.forms_report import no_files_guidance
 from incidents.models import (
     Attachment,
-    Category,
     Debrief,
     Incident,
     Involvement,
@@ -732,9 +731,8 @@ def _page(
     context = {
         "incident": incident,
         "status_tone": STATUS_TONE[incident.status],
-        "nudes": incident.category == Category.NUDES,
-        # the UKCIS instruction, as the reporter saw it when reporting
-        "nudes_instruction": NUDES_INSTRUCTION,
+        # the never-view, never-copy instruction, as the reporter saw it when reporting
+        "guidance": no_files_guidance(incident.category),
         "policy_rule": POLICY_RULES["confidentiality"],
         "may_queue": may_triage_queue(user),
         "notes": records["notes"],

@@ -31,13 +31,13 @@ from compliance.transitions import Refused
 from incidents import services
 from incidents.access import may_report
 from incidents.forms_report import (
-    NUDES_INSTRUCTION,
     AmendForm,
     AttachmentForm,
     NoteForm,
     PeoplePicker,
     PersonForm,
     ReportForm,
+    no_files_guidance,
     people_formset,
 )
 from incidents.models import Category, Incident
@@ -115,8 +115,9 @@ def report(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "people": people,
-            "nudes_value": Category.NUDES.value,
-            "nudes_instruction": NUDES_INSTRUCTION,
+            # the categories under the 4 Cs, with the never-view instruction beside those
+            # that accept no file
+            "category_groups": form.category_groups(),
             "policy_rule": REPORT_RULE,
         },
     )
@@ -133,7 +134,7 @@ def report_sent(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "incident": incident,
             "headteacher_told": services.for_headteacher(incident),
-            "nudes_instruction": NUDES_INSTRUCTION if not incident.accepts_files else (),
+            "guidance": no_files_guidance(incident.category),
         },
     )
 
@@ -204,7 +205,7 @@ def _detail(request: HttpRequest, incident: Incident, bound: dict[str, Form] | N
             "person_form": person_form,
             "attachment_form": bound.get("attachment")
             or (AttachmentForm() if may_attach else None),
-            "nudes_instruction": NUDES_INSTRUCTION if not incident.accepts_files else (),
+            "guidance": no_files_guidance(incident.category),
             "policy_rule": POLICY_RULES["confidentiality"],
             # the form just sent, if any (tests and the fuzzer find it here)
             "form": next(iter(bound.values()), None),

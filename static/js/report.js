@@ -65,12 +65,16 @@ document.querySelectorAll("[data-people]").forEach((people) => {
   update();
 });
 
-const nudesBox = document.getElementById("nudes-instruction");
-if (nudesBox) {
+// the never-view, never-copy instruction beside each category that accepts no file
+// (sharing nudes, an AI-generated image of a pupil), shown while that category is chosen
+const noFilesBoxes = document.querySelectorAll("[data-report-form] [data-no-files-for]");
+if (noFilesBoxes.length) {
   const radios = document.querySelectorAll("input[name=category]");
-  const nudes = Array.from(radios).find((radio) => radio.value === "nudes");
   const toggle = () => {
-    nudesBox.hidden = !nudes.checked;
+    const chosen = Array.from(radios).find((radio) => radio.checked)?.value;
+    noFilesBoxes.forEach((box) => {
+      box.hidden = box.dataset.noFilesFor !== chosen;
+    });
   };
   radios.forEach((radio) => radio.addEventListener("change", toggle));
   toggle();
