@@ -3,6 +3,11 @@
 The DSL and deputies see every incident; the headteacher those involving staff; anyone
 else only the reports they made. Governors and the office see no incident detail beyond
 their own reports (the office may report).
+
+Low-level concerns about staff (KCSIE) are a separate log that the DSL and the
+headteacher alone read: not the deputies (unless they also hold one of those roles), and
+never a concern about themselves. Anyone who may report raises one, and sees only that it
+was received.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from django.http import Http404
 
 from compliance.access import has_role
 from compliance.roles import Role
-from incidents.models import Category, Incident, Involvement, Search
+from incidents.models import Category, Incident, Involvement, LowLevelConcern, Search
 from incidents.services import REPORTERS
 
 
@@ -82,3 +87,56 @@ def get_search(user, pk) -> Search:
 def may_see_chronology(user) -> bool:
     """A learner's chronology: the DSL and deputies."""
     return has_role(user, Role.DSL, Role.DEPUTY_DSL)
+
+
+# Low-level concerns about staff ------------------------------------------------------------
+
+CONCERN_READERS = (Role.DSL, Role.HEADTEACHER)
+
+
+def may_raise_concern(user) -> bool:
+    """Any member of staff raises a low-level concern (the roles that report incidents)."""
+    return has_role(user, *REPORTERS)
+
+
+def may_read_concerns(user) -> bool:
+    """The log is for the DSL and the headteacher alone (KCSIE): a deputy DSL is refused."""
+    return has_role(user, *CONCERN_READERS)
+
+
+def concerns_for(user) -> QuerySet:
+    """The log this user reads: every concern except those about themselves (a concern
+    about the DSL is the headteacher's to read, and the other way round)."""
+    if not may_read_concerns(user):
+        raise PermissionDenied("Low-level concerns are read by the DSL and the headteacher only.")
+    return LowLevelConcern.objects.exclude(staff__user=user)
+
+
+def get_concern(user, pk) -> LowLevelConcern:
+    try:
+        return (
+            concerns_for(user)
+            .select_related(
+                "staff",
+                "location",
+                "raised_by",
+                "incident",
+                "escalated_by",
+                "response_recorded_by",
+                "outcome_recorded_by",
+            )
+            .get(pk=pk)
+        )
+    except (LowLevelConcern.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such concern.") from None
+
+
+def get_raised_concern(user, pk) -> LowLevelConcern:
+    """A concern this user raised, for its receipt; 404 for any other (even for the DSL:
+    the log is read on its own page)."""
+    if not may_raise_concern(user):
+        raise PermissionDenied("Your role does not raise concerns here: tell the DSL.")
+    try:
+        return LowLevelConcern.objects.get(pk=pk, raised_by=user)
+    except (LowLevelConcern.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such concern of yours.") from None

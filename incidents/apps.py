@@ -12,9 +12,9 @@ class IncidentsConfig(AppConfig):
         from compliance.models import Learner
         from compliance.record_links import RecordLink, register_record_link
         from incidents import access, demo, history, reminders, retention, subject_access
-        from incidents.views import chronology, incident, queue, report, searches
+        from incidents.views import chronology, concerns, incident, queue, report, searches
 
-        for area in (report, queue, incident, searches, chronology):
+        for area in (report, queue, incident, searches, chronology, concerns):
             area.register_panels()
         history.register()
         reminders.register()
@@ -22,6 +22,7 @@ class IncidentsConfig(AppConfig):
 
         evidence.register()
         register_demo_seeder("incidents", demo.seed, order=20)
+        register_demo_seeder("incidents_concerns", demo.seed_concerns, order=21)
         from incidents.report import register as register_report_sections
 
         register_report_sections()

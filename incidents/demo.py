@@ -14,8 +14,16 @@ from compliance.demo import DemoContext, acting_as
 from compliance.models import FormClass, LinkedPolicy, StaffMember, Visitor
 from devices import services as device_services
 from devices.models import DeviceCategory
-from incidents import services
-from incidents.models import Category, Incident, Involvement, Location, Referral, Search
+from incidents import concerns, services
+from incidents.models import (
+    Category,
+    Incident,
+    Involvement,
+    Location,
+    LowLevelConcern,
+    Referral,
+    Search,
+)
 
 Part = Involvement.Part
 
@@ -208,3 +216,90 @@ def seed(context: DemoContext) -> str:
         hours_ago=1,
     )
     return "Incidents demo: 5 incidents made (reported, triaged, investigating, debrief, closed)."
+
+
+def seed_concerns(context: DemoContext) -> str:
+    """Low-level concerns about staff in each state: new, with the staff member's response,
+    with its outcome (two about the same person, so the pattern view marks them), and one
+    escalated to an allegation. Made once, when no concern exists yet."""
+    if LowLevelConcern.objects.exists():
+        return "Low-level concerns demo: 0 concerns made."
+    dsl, head, teacher, office = (context.users[n] for n in ("dsl", "head", "teacher", "office"))
+    # staff without a login: none of them is the headteacher, the DSL or a demo login
+    staff = list(
+        StaffMember.objects.filter(active=True, user__isnull=True).order_by("last_name", "pk")[:3]
+    )
+    if len(staff) < 3:
+        return "Low-level concerns demo: not enough staff."
+    first, second, third = staff
+    hall = Location.objects.get(name="Lunch hall")
+    playground = Location.objects.get(name="Playground")
+
+    def raise_(by, about, where, account, days_ago):
+        with acting_as(by):
+            return concerns.concern_raise(
+                staff=about,
+                occurred_at=context.now - datetime.timedelta(days=days_ago),
+                location=where,
+                account=account,
+                by=by,
+            )
+
+    closed = raise_(
+        teacher,
+        first,
+        hall,
+        "At the Harvest celebration in the hall I saw them take photos of the children on their "
+        "own phone, not the school camera.",
+        40,
+    )
+    with acting_as(head):
+        concerns.concern_record_response(
+            concern=closed,
+            response="Said they meant to send them to the office for the newsletter and did "
+            "not think; showed the photos deleted.",
+            by=head,
+        )
+        concerns.concern_record_outcome(
+            concern=closed,
+            outcome=LowLevelConcern.Outcome.SPOKEN_TO,
+            detail="Reminded of section 5 and the code of conduct: school devices only for "
+            "photos of pupils. Photos seen deleted.",
+            by=head,
+        )
+    raise_(
+        office,
+        first,
+        playground,
+        "Saw them filming pupils' football practice on a personal phone at lunchtime.",
+        2,
+    )
+    responded = raise_(
+        teacher,
+        second,
+        playground,
+        "Heard them tell a Year 5 pupil to message them about the club on their own number.",
+        5,
+    )
+    with acting_as(dsl):
+        concerns.concern_record_response(
+            concern=responded,
+            response="Says it was the club's group number, not theirs; will check and come back.",
+            by=dsl,
+        )
+    escalated = raise_(
+        office,
+        third,
+        hall,
+        "A parent says a staff member has been sending their child private messages on "
+        "social media in the evenings.",
+        1,
+    )
+    with acting_as(head):
+        concerns.concern_escalate(
+            concern=escalated,
+            category=Category.STAFF_PERSONAL_CONTACT,
+            reason="Private messages to a pupil out of hours: this may meet the harm threshold.",
+            by=head,
+        )
+    return "Low-level concerns demo: 4 concerns made (open, responded, closed, escalated)."

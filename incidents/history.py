@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 
 from compliance.history import register_history_kind
 from incidents import access
-from incidents.models import Incident, Search
+from incidents.models import Incident, LowLevelConcern, Search
 from incidents.services import may_handle
 
 
@@ -18,3 +18,5 @@ def _incident(user, pk) -> Incident:
 def register() -> None:
     register_history_kind("incident", Incident, _incident)
     register_history_kind("search", Search, access.get_search)
+    # the DSL and the headteacher alone, as the concern's own page
+    register_history_kind("low_level_concern", LowLevelConcern, access.get_concern)

@@ -88,3 +88,25 @@ def staff_matter(incident) -> None:
         ],
         _recipients(Role.HEADTEACHER, Role.DSL),
     )
+
+
+def new_low_level_concern(concern) -> None:
+    """The DSL and the headteacher, except the member of staff it is about (a concern about
+    the DSL is the headteacher's to read). A reference and a link: no name, no account."""
+    recipients = [
+        email
+        for email in _recipients(Role.DSL, Role.HEADTEACHER)
+        if not concern.staff.user_id or email != concern.staff.user.email
+    ]
+    link = settings.SITE_URL.rstrip("/") + reverse("incidents:concern_detail", args=[concern.pk])
+    _send(
+        f"Low-level concern {concern.reference}",
+        [
+            f"A low-level concern about a member of staff has been raised: {concern.reference}.",
+            "",
+            f"Open it (log in required; the DSL and the headteacher only): {link}",
+            "",
+            "This email holds no names and no account, by design. Do not forward it.",
+        ],
+        recipients,
+    )

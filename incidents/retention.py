@@ -15,6 +15,16 @@ date:
 Incidents with no learner involved and no allegation against staff (a visitor's misuse,
 say) fall under neither rule and are never listed as due.
 
+Low-level concerns about staff: KCSIE says they are kept at least until the individual
+leaves the school's employment. Here none is due while the member of staff is active; once
+they are not, their concerns are due together six years after the latest concern about
+them was raised (six years is the limitation period for most civil claims, the usual
+period for a leaver's personnel records; all of one person's concerns go together, so a
+pattern is never kept in part). No leaving date is recorded, so the latest concern's date
+stands in for it: the DSL checks that the person has left before asking for a disposal.
+An escalated concern is part of the allegation it became and goes with that incident,
+under the allegation rule.
+
 The allegation is dated by the report (`reported_at`): the incident records when the
 allegation flag was raised only in its history.
 """
@@ -28,13 +38,16 @@ from django.utils import timezone
 
 from compliance.retention import (
     RetentionRule,
+    add_years,
     allegation_due,
     allegation_latest_date,
     child_protection_due,
     child_protection_latest_birth,
+    register_parts,
     register_rule,
+    years_before,
 )
-from incidents.models import Incident, Involvement
+from incidents.models import Incident, Involvement, LowLevelConcern
 
 
 def _learners_of() -> QuerySet:
@@ -155,7 +168,73 @@ ALLEGATION = RetentionRule(
 )
 
 
+# Low-level concerns about staff ---------------------------------------------------------
+
+LOW_LEVEL_CONCERN_YEARS = 6
+
+
+def _latest_about_staff() -> Subquery:
+    latest = (
+        LowLevelConcern.objects.filter(staff=OuterRef("staff"))
+        .order_by("-raised_at")
+        .values("raised_at")[:1]
+    )
+    return Subquery(latest)
+
+
+def low_level_concern_due(concern: LowLevelConcern) -> datetime.date:
+    latest = (
+        LowLevelConcern.objects.filter(staff_id=concern.staff_id)
+        .order_by("-raised_at")
+        .values_list("raised_at", flat=True)
+        .first()
+    ) or concern.raised_at
+    return add_years(timezone.localdate(latest), LOW_LEVEL_CONCERN_YEARS)
+
+
+def low_level_concerns_due_on(today: datetime.date) -> QuerySet:
+    last_day = years_before(today, LOW_LEVEL_CONCERN_YEARS)
+    before = timezone.make_aware(
+        datetime.datetime.combine(last_day + datetime.timedelta(days=1), datetime.time.min)
+    )
+    return (
+        LowLevelConcern.objects.filter(staff__active=False)
+        .exclude(status=LowLevelConcern.Status.ESCALATED)
+        .annotate(latest_about_staff=_latest_about_staff())
+        .filter(latest_about_staff__lt=before)
+        .order_by("latest_about_staff", "staff_id", "raised_at", "pk")
+    )
+
+
+def describe_concern(concern: LowLevelConcern) -> str:
+    """ "Low-level concern LLC-2026-ABC123, raised 03/02/2017": no one named."""
+    return (
+        f"Low-level concern {concern.reference}, raised "
+        f"{timezone.localtime(concern.raised_at):%d/%m/%Y}"
+    )
+
+
+LOW_LEVEL_CONCERNS = RetentionRule(
+    key="low_level_concern",
+    label="Low-level concerns about staff (once the member of staff has left)",
+    model=LowLevelConcern,
+    due_on=low_level_concerns_due_on,
+    due_date=low_level_concern_due,
+    describe=describe_concern,
+    period="At least until the member of staff leaves (KCSIE); then six years from the latest "
+    "concern about them, all of theirs together. Escalated ones go with the allegation.",
+)
+
+
+def _concern_of(incident: Incident) -> list:
+    return list(LowLevelConcern.objects.filter(incident=incident))
+
+
 def register() -> None:
     """Add the incidents' retention rules (from IncidentsConfig.ready)."""
     register_rule(CHILD_PROTECTION)
     register_rule(ALLEGATION)
+    register_rule(LOW_LEVEL_CONCERNS)
+    # an escalated concern is part of its allegation: it goes with it, and first (it
+    # refers to the incident)
+    register_parts(Incident, _concern_of)

@@ -1,4 +1,4 @@
-from incidents.views import chronology, incident, queue, report, searches
+from incidents.views import chronology, concerns, incident, queue, report, searches
 
 app_name = "incidents"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     *incident.urlpatterns,
     *searches.urlpatterns,
     *chronology.urlpatterns,
+    *concerns.urlpatterns,
 ]

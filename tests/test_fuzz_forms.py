@@ -108,13 +108,15 @@ from devices.models import (
     SchoolDevice,
     VisitorDeviceAgreement,
 )
-from incidents import forms_dsl, forms_report, forms_search
+from incidents import concerns as incident_concerns
+from incidents import forms_concerns, forms_dsl, forms_report, forms_search
 from incidents import services as incident_services
 from incidents.models import (
     Category,
     Incident,
     Involvement,
     Location,
+    LowLevelConcern,
     ParentContact,
     Referral,
     Search,
@@ -1954,6 +1956,100 @@ FORMS += [
         # the generated reason reaches the page as an unknown field, the form is refused
         fz.form({"reason": fz.text(2000), "remove-1-reason": fz.text(2000)}),
         forms_dsl.AttachmentRemoveForm,
+    ),
+]
+
+
+# Low-level concerns about staff: raised by anyone, the log the DSL's and head's ------------
+
+
+def _concern(key: str):
+    """A concern the teacher raised about a colleague, one per form (made once)."""
+
+    def get(world):
+        key_ = f"concern_{key}"
+        if key_ not in world.community:
+            world.community[key_] = incident_concerns.concern_raise(
+                staff=world.without_login,
+                occurred_at=timezone.now(),
+                location=factories.LocationFactory(),
+                account="Photographed pupils on a personal phone in the hall.",
+                by=world.users["staff"],
+            )
+        return world.community[key_]
+
+    return get
+
+
+FORMS += [
+    FormCase(
+        "incidents:concern_raise",
+        no_kwargs,
+        "staff",
+        "post",
+        fz.form(
+            {
+                "staff": fz.ids(StaffMember, active=True),
+                "occurred_at": fz.datetimes(),
+                "location": fz.ids(Location),
+                "account": fz.text(4000),
+            }
+        ),
+        forms_concerns.ConcernRaiseForm,
+        echoed=("account",),
+    ),
+    FormCase(
+        "incidents:concern_response",
+        _pk(_concern("response")),
+        "dsl",
+        "post",
+        fz.form({"version": fz.version_of(_concern("response")), "response": fz.text(4000)}),
+        forms_concerns.ConcernResponseForm,
+        echoed=("response",),
+    ),
+    FormCase(
+        "incidents:concern_outcome",
+        _pk(_concern("outcome")),
+        "headteacher",
+        "post",
+        fz.form(
+            {
+                "version": fz.version_of(_concern("outcome")),
+                "outcome": fz.choices(LowLevelConcern.Outcome.values),
+                "detail": fz.text(4000),
+            }
+        ),
+        forms_concerns.ConcernOutcomeForm,
+        echoed=("detail",),
+    ),
+    FormCase(
+        "incidents:concern_escalate",
+        _pk(_concern("escalate")),
+        "dsl",
+        "post",
+        fz.form(
+            {
+                "version": fz.version_of(_concern("escalate")),
+                "category": fz.choices(Category.values),
+                "reason": fz.text(4000),
+            }
+        ),
+        forms_concerns.ConcernEscalateForm,
+        echoed=("reason",),
+    ),
+    FormCase(
+        "incidents:concern_list",
+        no_kwargs,
+        "dsl",
+        "get",
+        fz.form(
+            {
+                "staff": fz.ids(StaffMember, required=False),
+                "status": fz.choices(LowLevelConcern.Status.values, required=False),
+                **PAGE,
+            }
+        ),
+        forms_concerns.ConcernFilterForm,
     ),
 ]
 

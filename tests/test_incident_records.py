@@ -337,3 +337,49 @@ def test_notes_are_listed_oldest_first(registered, community, dsl, teacher):
         "First",
         "Second",
     ]
+
+
+# The governors' report: incidents by the 4 Cs (KCSIE), no one named -------------------------
+
+
+def test_the_report_counts_incidents_by_the_4_cs(community):
+    from incidents.models import Category
+    from incidents.report import build_incidents
+
+    reported = _at(2025, 10, 1)
+    for category in (
+        Category.MISINFORMATION,  # content
+        Category.OFFENSIVE_CONTENT,  # content
+        Category.GROOMING,  # contact
+        Category.AI_IMAGE,  # conduct
+        Category.GENERATIVE_AI,  # conduct
+        Category.NUDES,  # conduct
+        Category.SCAM,  # commerce
+        Category.LOSS_THEFT_DAMAGE,  # other
+    ):
+        _incident(learners=[community["learner"]], reported=reported, category=category.value)
+    _incident(reported=_at(2024, 1, 1), category=Category.GAMBLING.value)  # another year
+    section = build_incidents(D(2025, 9, 1), D(2026, 8, 31))
+    (table,) = [t for t in section["tables"] if "4 Cs" in t["title"]]
+    assert table["rows"] == [
+        ["Content", 2],
+        ["Contact", 1],
+        ["Conduct", 3],
+        ["Commerce", 1],
+        ["Other breaches of the policy", 1],
+    ]
+    by_category = dict(
+        next(t for t in section["tables"] if t["title"] == "Incidents by category")["rows"]
+    )
+    assert by_category["AI-generated or altered image of a pupil"] == 1
+    shown = repr(section)
+    for name in (community["learner"].first_name, community["learner"].last_name):
+        assert name not in shown
+
+
+def test_the_low_level_concern_rule_is_registered(registered):
+    from incidents.models import LowLevelConcern
+
+    (rule,) = compliance_retention.rules_for(LowLevelConcern)
+    assert rule.key == "low_level_concern"
+    assert "leaves" in rule.period

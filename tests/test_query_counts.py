@@ -53,13 +53,14 @@ PINNED = {
     # sign-off); filtering and monitoring (the last annual review; alerts awaiting the DSL);
     # their acknowledgements (staff record, the version they count from*,
     # acknowledgements); pre-existing relationships (when the policy was last reviewed; the
-    # counts); the triage queue (counts by status; LADO referrals overdue); reception
+    # counts); the triage queue (counts by status; LADO referrals overdue); low-level
+    # concerns about staff (one count of open, awaiting a response and recent); reception
     # (visitors on site); uncollected devices today; retention (records due; disposals
     # awaiting the DSL); school devices by status; devices held; key contacts and their
     # roles (the school and the policy version are shared with the layout).
     # * two queries each here: with no version marked as a material change, the selector
     #   falls back to the first version (one query when one is marked, as in a live school)
-    "dashboard": _EVERY_PAGE + 24,
+    "dashboard": _EVERY_PAGE + 25,
 }
 
 

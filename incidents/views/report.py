@@ -336,6 +336,7 @@ def _panel_context(request: HttpRequest) -> dict:
     listing = reverse("incidents:my_reports")
     return {
         "report_url": reverse("incidents:report"),
+        "concern_raise_url": reverse("incidents:concern_raise"),
         "my_reports_url": listing,
         "total": sum(counts.values()),
         "statuses": [
