@@ -362,7 +362,7 @@ def build_training(start: datetime.date, end: datetime.date) -> dict:
     }
 
 
-def _participant_roles(review, school) -> str:
+def participant_roles(review, school) -> str:
     """Who took part, as roles, never names: the named senior leader and governor, the DSL,
     and the others by staff type."""
     labels = []
@@ -409,7 +409,7 @@ def build_filtering(start: datetime.date, end: datetime.date) -> dict:
     if last is not None:
         figures += [
             ("Last review", f"{last.reviewed_on:%d/%m/%Y}"),
-            ("Who took part in the last review", _participant_roles(last, school)),
+            ("Who took part in the last review", participant_roles(last, school)),
             ("Next review due", f"{last.next_review:%d/%m/%Y}"),
             ("Review overdue", "yes" if last.next_review < as_at else "no"),
         ]

@@ -173,6 +173,17 @@ def communication_record(
     )
 
 
+def communications_by_audience(version: PolicyVersion) -> dict[str, list[PolicyCommunication]]:
+    """When and how one version was told to each audience (staff, pupils, parents), oldest
+    first; an audience not yet told has an empty list. One query."""
+    told: dict[str, list[PolicyCommunication]] = {a.value: [] for a in PolicyCommunication.Audience}
+    for communication in PolicyCommunication.objects.filter(policy_version=version).order_by(
+        "communicated_on", "pk"
+    ):
+        told[communication.audience].append(communication)
+    return told
+
+
 @transaction.atomic
 def review_sign_off(*, review: PolicyReview, by: User) -> PolicyReview:
     """The safeguarding lead governor signs off a recorded review."""

@@ -243,3 +243,22 @@ def test_the_policy_page_shows_what_each_audience_was_told_and_when(dsl, governo
     )
     assert response.status_code == 302
     assert version.communications.filter(audience="pupils", method="assembly").exists()
+
+
+def test_communications_by_audience_for_the_evidence_pack(dsl):
+    today = timezone.localdate()
+    version = factories.PolicyVersionFactory(date_written=today - datetime.timedelta(days=30))
+    for audience, days in (("staff", 5), ("staff", 2), ("parents", 1)):
+        rs.communication_record(
+            by=dsl,
+            policy_version=version,
+            audience=audience,
+            communicated_on=today - datetime.timedelta(days=days),
+            method="email",
+        )
+    told = rs.communications_by_audience(version)
+    assert [c.communicated_on for c in told["staff"]] == [
+        today - datetime.timedelta(days=5),
+        today - datetime.timedelta(days=2),
+    ]
+    assert len(told["parents"]) == 1 and told["pupils"] == []
