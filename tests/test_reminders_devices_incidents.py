@@ -59,7 +59,9 @@ def test_an_exemption_ending_and_an_agreement_awaiting_reach_the_head(users, com
         requester=users["dsl"],
         head=users["headteacher"],
     )
-    Exemption.objects.filter(pk=active.pk).update(ends=timezone.localdate())
+    Exemption.objects.filter(pk=active.pk).update(
+        ends=timezone.localdate(), review_on=timezone.localdate()
+    )
     send_reminders(today=timezone.localdate())
     head = _body(users["headteacher"])
     assert "1 exemption ending within 7 days" in head
