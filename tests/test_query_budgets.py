@@ -63,7 +63,7 @@ PINNED: dict[str, tuple[int, str]] = {
     "compliance:visit_list": (_EVERY + 2, "count, rows with visitor and host"),
     "compliance:audit": (_EVERY + 4, "count of history, page of it, logins for the filter"),
     "compliance:access_log": (_EVERY + 2, "count, rows"),
-    "compliance:retention_review": (_EVERY + 5, "records due under each rule"),
+    "compliance:retention_review": (_EVERY + 6, "records due under each rule"),
     "compliance:retention_disposals": (_EVERY + 1, "disposals"),
     "compliance:policy_acknowledgements": (_EVERY + 2, "staff and acknowledgements"),
     "compliance:actions_list": (_EVERY + 2, "actions"),
@@ -88,6 +88,7 @@ PINNED: dict[str, tuple[int, str]] = {
     "incidents:queue": (_EVERY + 7, "the triage queue"),
     "incidents:my_reports": (_EVERY + 2, "a reporter's own reports"),
     "incidents:search_list": (_EVERY + 2, "searches"),
+    "incidents:concern_list": (_EVERY + 2, "low-level concerns"),
     "incidents:incident_detail": (_EVERY + 20, "the incident page"),
     "incidents:chronology": (_EVERY + 9, "a learner's chronology"),
 }
