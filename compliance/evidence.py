@@ -22,7 +22,16 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from compliance.reports import PresentedSection, build_acknowledgements, build_training, suppress
+from compliance import guidance
+from compliance.models import PolicyCommunication
+from compliance.reports import (
+    PresentedSection,
+    build_acknowledgements,
+    build_filtering,
+    build_training,
+    suppress,
+)
+from compliance.review_services import communications_by_audience
 from compliance.selectors import current_policy
 
 
@@ -99,6 +108,8 @@ def build_pack(start: datetime.date, end: datetime.date) -> list[EvidencePart]:
 
 
 def build_policy(start: datetime.date, end: datetime.date) -> dict:
+    """The version in force, the guidance it follows, newer guidance (a reason to review),
+    and when it was told to staff, pupils and parents, and how."""
     policy = current_policy()
     if policy is None:
         return {"figures": [("Policy version in force", "none recorded")]}
@@ -108,7 +119,45 @@ def build_policy(start: datetime.date, end: datetime.date) -> dict:
         ("Next review", f"{policy.next_review:%-d %B %Y}"),
         ("Review overdue", "yes" if policy.next_review < timezone.localdate() else "no"),
     ]
-    return {"figures": figures}
+    for kind, edition in guidance.followed(policy):
+        figures.append((f"Follows: {kind.label}", edition.label if edition else "not stated"))
+    newer = guidance.newer_guidance(policy)
+    figures.append(
+        (
+            "Newer guidance to review against",
+            "; ".join(e.label for e in newer) if newer else "none",
+        )
+    )
+    told = communications_by_audience(policy)
+    rows = []
+    for audience in PolicyCommunication.Audience:
+        communications = told.get(audience.value, [])
+        rows.append(
+            [
+                audience.label,
+                "; ".join(
+                    f"{c.communicated_on:%d/%m/%Y} ({c.get_method_display().lower()})"
+                    for c in communications
+                )
+                or "not yet recorded",
+            ]
+        )
+    return {
+        "figures": figures,
+        "tables": [
+            {
+                "title": f"How version {policy.number} was communicated",
+                "columns": ["Audience", "When and how"],
+                "rows": rows,
+            }
+        ],
+    }
+
+
+def build_filtering_evidence(start: datetime.date, end: datetime.date) -> dict:
+    """The governors' report's filtering and monitoring counts, small counts hidden."""
+    built = build_filtering(start, end)
+    return {**built, "tables": [{**t, "suppress": True} for t in built.get("tables", [])]}
 
 
 def build_staff_acknowledgements(start: datetime.date, end: datetime.date) -> dict:
@@ -146,5 +195,12 @@ def register() -> None:
             build_staff_acknowledgements,
         ),
         EvidenceSection("training", "Staff training", Part.COMMUNICATED, 30, build_training),
+        EvidenceSection(
+            "filtering",
+            "Filtering and monitoring",
+            Part.FILTERING,
+            10,
+            build_filtering_evidence,
+        ),
     ):
         register_evidence_section(section)

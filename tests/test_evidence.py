@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance import guidance
 from compliance.evidence import Part, build_pack, school_year_so_far
+from compliance.models import PolicyCommunication
 from devices import services
 from devices.models import Exemption
 from tests import factories
@@ -49,7 +51,7 @@ def test_the_school_year_so_far():
 
 
 def test_every_part_is_answered_with_counts_that_match(users, community, school):
-    factories.PolicyVersionFactory(number="2026")
+    version = factories.PolicyVersionFactory(number="2026")
     teacher = users["staff"]
     learners = [
         community["learner"],
@@ -66,11 +68,29 @@ def test_every_part_is_answered_with_counts_that_match(users, community, school)
         head=users["headteacher"],
     )
     start, end = min(days), timezone.localdate()
+    PolicyCommunication.objects.create(
+        policy_version=version,
+        audience=PolicyCommunication.Audience.STAFF,
+        communicated_on=start,
+        method=PolicyCommunication.Method.values[0],
+        recorded_by=users["dsl"],
+    )
     parts = build_pack(start, end)
-    assert [p.title for p in parts] == [Part.COMMUNICATED, Part.FOLLOWED, Part.EXEMPTIONS]
+    assert [p.title for p in parts] == list(Part.ORDER)
 
     title, policy = _section(parts, "policy")
     assert title == Part.COMMUNICATED and ("Policy version in force", "2026") in policy.figures
+    told = {row[0]: row[1] for row in policy.tables[0]["rows"]}
+    assert told["Staff"].startswith(f"{start:%d/%m/%Y}")
+    assert told["Parents and carers"] == "not yet recorded"
+    figures = dict(policy.figures)
+    newer = "; ".join(e.label for e in guidance.newer_guidance(version)) or "none"
+    assert figures["Newer guidance to review against"] == newer
+    assert all(label in figures for label in (f"Follows: {k.label}" for k in guidance.GuidanceKind))
+
+    title, filtering = _section(parts, "filtering")
+    assert title == Part.FILTERING
+    assert dict(filtering.figures)["Last review"] == "none recorded"
 
     title, by_class = _section(parts, "hand_in_class")
     assert title == Part.FOLLOWED
