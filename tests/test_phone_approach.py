@@ -480,3 +480,27 @@ def test_the_governors_report_counts_exemptions_by_reason_and_register_exception
     assert ("Exceptions recorded on the register", 1) in built["figures"]
     table = built["tables"][0]["rows"]
     assert [Kind.SEEN_OR_USED.label, 1] in table
+
+
+def test_the_whole_school_and_the_teachers_panel_count_exceptions_and_exempt_learners(
+    client, users, teacher, community, exempt
+):
+    _approach(PhoneApproach.POUCH)
+    services.hand_in_exception_record(
+        learner=community["other_learner"],
+        day=_today(),
+        kind=Kind.SEEN_OR_USED,
+        by=users["office"],
+    )
+    client.force_login(users["dsl"])
+    page = client.get(reverse("devices:handin_school")).content.decode()
+    assert "Phones are kept in sealed pouches all day" in page
+    totals = page.split("<tfoot>", 1)[1]
+    cells = [c.split("</td>")[0] for c in totals.split('fw-semibold">')[1:]]
+    # on roll, handed in, not switched off, collected, still to collect, exceptions, exempt
+    assert cells == ["3", "0", "0", "0", "0", "1", "1"]
+    client.force_login(teacher)
+    dashboard = client.get(reverse("dashboard")).content.decode()
+    assert '3A<span class="visually-hidden"> hand-in register</span></a> · 0 exceptions' in (
+        dashboard
+    )

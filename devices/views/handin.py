@@ -735,6 +735,7 @@ def _today_panel_context(request: HttpRequest) -> dict:
         "class_days": _class_days(classes, timezone.localdate()),
         "index_url": reverse("devices:handin_index"),
         "uncollected_url": reverse("devices:handin_uncollected"),
+        "hand_in_approach": _approach_context(request)["hand_in_approach"],
     }
 
 
