@@ -380,7 +380,13 @@ def visit_sign_out(*, visit: Visit, by: User, left: datetime.datetime | None = N
 def on_site() -> QuerySet:
     return (
         Visit.objects.filter(left__isnull=True)
-        .select_related("visitor", "host", "device_agreement", "device_agreement__agreement")
+        .select_related(
+            "visitor",
+            "host",
+            "device_agreement",
+            "device_agreement__agreement",
+            "device_agreement__exemption",
+        )
         .order_by("arrived", "pk")
     )
 

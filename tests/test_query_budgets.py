@@ -82,8 +82,8 @@ PINNED: dict[str, tuple[int, str]] = {
     "devices:handin_class": (_EVERY + 5, "the register of the busiest class, its exceptions"),
     "devices:confiscation_list": (_EVERY + 2, "confiscations"),
     "devices:exemption_list": (_EVERY + 3, "the approvals queue"),
-    "devices:reception": (_EVERY + 5, "the office desk"),
-    "devices:reception_on_site": (_EVERY + 2, "visitors on site"),
+    "devices:reception": (_EVERY + 4, "the office desk"),
+    "devices:reception_on_site": (_EVERY + 1, "visitors on site"),
     "devices:call_list": (_EVERY + 1, "calls home"),
     "incidents:queue": (_EVERY + 7, "the triage queue"),
     "incidents:my_reports": (_EVERY + 2, "a reporter's own reports"),
@@ -93,11 +93,6 @@ PINNED: dict[str, tuple[int, str]] = {
     "incidents:chronology": (_EVERY + 9, "a learner's chronology"),
 }
 
-
-# A query per exemption named on today's visits: devices.reception.on_site() does not
-# select_related("device_agreement__exemption"). Pinned at what they should be; strict, so
-# the fix turns these into failures that ask for this to be removed.
-KNOWN_GROWTH = {"devices:reception", "devices:reception_on_site"}
 
 # named like a list but not a page: the admin's, and a POST-only action
 NOT_PAGES = {"admin:app_list", "devices:handin_mark_class"}
@@ -360,15 +355,7 @@ def test_a_row_for_every_list_page_in_the_url_confs():
     assert not missing, f"pin these pages' query counts here: {missing}"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason="a query per exemption"))
-        if name in KNOWN_GROWTH
-        else name
-        for name in sorted(PINNED)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(PINNED))
 def test_query_count_does_not_grow_and_is_pinned(measured, name):
     small, large = measured
     if name not in small:
