@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Count
+from django.db.models.functions import TruncWeek
 
 from compliance.models import Visit
 from compliance.reports import ReportSection, register_report_section
@@ -96,6 +97,48 @@ def exemptions_by_reason(start: datetime.date, end: datetime.date) -> list[list]
         ]
         for value, label in reasons
     ]
+
+
+def exemptions_in_force_by_reason(day: datetime.date) -> list[list]:
+    """Learners' exemptions in force on `day`, by the guidance's reason: counts only, for
+    the evidence pack (which hides small counts)."""
+    counts = dict(
+        Exemption.objects.filter(
+            kind=Exemption.Kind.LEARNER_EXCEPTIONAL,
+            status=Exemption.Status.ACTIVE,
+            starts__lte=day,
+            ends__gte=day,
+        )
+        .values_list("reason_kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    reasons = [(r.value, r.label) for r in Exemption.ReasonKind] + [("", "Not recorded")]
+    return [[label, counts.get(value, 0)] for value, label in reasons]
+
+
+def register_exceptions_by_class(start: datetime.date, end: datetime.date) -> list[list]:
+    """The register's exceptions in the period by class: [class, exceptions, school days
+    with one]. One query; for the evidence pack's "followed all day"."""
+    rows = (
+        HandInException.objects.filter(day__gte=start, day__lte=end)
+        .values_list("learner__form_class__name")
+        .annotate(n=Count("pk"), days=Count("day", distinct=True))
+        .order_by("learner__form_class__name")
+    )
+    return [[name or "No class", n, days] for name, n, days in rows]
+
+
+def register_exceptions_by_week(start: datetime.date, end: datetime.date) -> list[list]:
+    """The register's exceptions in the period week by week: [week beginning, exceptions]."""
+    rows = (
+        HandInException.objects.filter(day__gte=start, day__lte=end)
+        .annotate(week=TruncWeek("day"))
+        .values_list("week")
+        .annotate(n=Count("pk"))
+        .order_by("week")
+    )
+    return [[f"{week:%d/%m/%Y}", n] for week, n in rows]
 
 
 def build_hand_in(start: datetime.date, end: datetime.date) -> dict:

@@ -504,3 +504,26 @@ def test_the_whole_school_and_the_teachers_panel_count_exceptions_and_exempt_lea
     assert '3A<span class="visually-hidden"> hand-in register</span></a> · 0 exceptions' in (
         dashboard
     )
+
+
+def test_counts_offered_to_the_evidence_pack(users, teacher, community, exempt):
+    _approach(PhoneApproach.POUCH)
+    services.hand_in_exception_record(
+        learner=community["other_learner"],
+        day=_today(),
+        kind=Kind.SEEN_OR_USED,
+        by=users["office"],
+    )
+    services.hand_in_exception_record(
+        learner=factories.LearnerFactory(form_class=community["my_class"]),
+        day=_today(),
+        kind=Kind.POUCH_NOT_SEALED,
+        by=teacher,
+    )
+    assert ["A medical condition plan", 1] in report.exemptions_in_force_by_reason(_today())
+    yesterday = _today() - datetime.timedelta(days=1)
+    assert report.exemptions_in_force_by_reason(yesterday)[1] == ["A medical condition plan", 0]
+    start = _today() - datetime.timedelta(days=7)
+    assert report.register_exceptions_by_class(start, _today()) == [["3A", 1, 1], ["3B", 1, 1]]
+    weeks = report.register_exceptions_by_week(start, _today())
+    assert sum(n for _, n in weeks) == 2
