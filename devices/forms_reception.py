@@ -118,6 +118,10 @@ class DeviceUseForm(forms.Form):
             self.fields["briefed_by"].initial = briefer.pk
         in_force = exemptions_in_force(visitor, timezone.localdate()).select_related("category")
         self.fields["exemption"].queryset = in_force
+        found = list(in_force[:2])
+        if len(found) == 1:
+            self.fields["exemption"].initial = found[0].pk  # the one in force, already chosen
+        self.fields["exemption"].empty_label = "Choose the approval"
         self.fields["exemption"].label_from_instance = lambda e: (
             f"Exemption #{e.pk}: {e.category.name}, until {e.ends:%d/%m/%Y}"
         )
@@ -191,6 +195,7 @@ class SignInForm(DeviceUseForm):
     host = forms.ModelChoiceField(
         label="Host (member of staff)",
         queryset=StaffMember.objects.none(),
+        widget=forms.Select(attrs={"autofocus": True}),
         error_messages={"required": "Say who the visitor is here to see."},
     )
     purpose_of_visit = forms.CharField(
