@@ -527,3 +527,22 @@ def test_counts_offered_to_the_evidence_pack(users, teacher, community, exempt):
     assert report.register_exceptions_by_class(start, _today()) == [["3A", 1, 1], ["3B", 1, 1]]
     weeks = report.register_exceptions_by_week(start, _today())
     assert sum(n for _, n in weeks) == 2
+
+
+def test_a_row_offers_only_the_exceptions_still_to_record(client, teacher, community):
+    learner = community["learner"]
+    services.hand_in_mark(learner=learner, day=_today(), by=teacher)
+    client.force_login(teacher)
+
+    def row() -> str:
+        page = _register(client, community["my_class"])
+        return page.split(f'id="learner-{learner.pk}"', 1)[1].split("</li>", 1)[0]
+
+    assert Kind.NOT_HANDED_IN.label not in row()  # handed in: not "kept back"
+    assert Kind.SEEN_OR_USED.label in row()
+    _approach(PhoneApproach.NOT_ALLOWED)
+    assert Kind.BROUGHT_IN.label in row()
+    services.hand_in_exception_record(
+        learner=learner, day=_today(), kind=Kind.BROUGHT_IN, by=teacher
+    )
+    assert "Record an exception" not in row()  # nothing left to record

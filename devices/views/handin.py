@@ -213,6 +213,7 @@ class Row:
     hand_in: HandIn | None
     parents: list[ParentCarer] = field(default_factory=list)
     exceptions: list[HandInException] = field(default_factory=list)
+    open_kinds: list[tuple[str, str]] = field(default_factory=list)
     saved: str = ""
     error: str = ""
 
@@ -374,12 +375,22 @@ def _approach_context(request: HttpRequest) -> dict:
 
 
 def _register_context(request: HttpRequest, register: Register) -> dict:
+    approach = _approach_context(request)
+    for row in register.rows:
+        # the exceptions still to record for this learner: not one already recorded, nor
+        # "kept a phone back" once the phone is handed in
+        recorded = {exception.kind for exception in row.exceptions}
+        if row.hand_in is not None:
+            recorded.add(HandInException.Kind.NOT_HANDED_IN)
+        row.open_kinds = [
+            (kind, label) for kind, label in approach["exception_kinds"] if kind not in recorded
+        ]
     return {
         "form_class": register.form_class,
         "register": register,
         "counts": register.counts,
         "uncollected_url": _with_date(reverse("devices:handin_uncollected"), register.day),
-        **_approach_context(request),
+        **approach,
     }
 
 
