@@ -320,6 +320,10 @@ def hand_in_unmark(*, hand_in: HandIn, by: User) -> None:
         "register.",
     )
     _require(not hand_in.collected, "The device has been collected: that cannot be undone.")
+    _require(
+        may_collect_hand_ins(by, phone_approach()),
+        "Phones are kept at the office: the office corrects its own register.",
+    )
     hand_in.delete()
 
 

@@ -164,6 +164,8 @@ def test_where_phones_go_to_the_office_the_office_takes_them_in_and_gives_them_b
     assert hand_in.received_by == users["office"]
     with pytest.raises(Refused, match="the office releases them"):
         services.hand_in_collect(hand_in=hand_in, collected_by="learner", by=teacher)
+    with pytest.raises(Refused, match="the office corrects its own register"):
+        services.hand_in_unmark(hand_in=hand_in, by=teacher)
     services.hand_in_collect(hand_in=hand_in, collected_by="learner", by=users["office"])
 
 
