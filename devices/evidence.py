@@ -11,8 +11,15 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 
 from compliance.evidence import EvidenceSection, Part, register_evidence_section
+from compliance.models import School
 from devices.models import Exemption, HandIn
-from devices.report import build_confiscations, build_visitors
+from devices.report import (
+    build_confiscations,
+    build_visitors,
+    exemptions_in_force_by_reason,
+    register_exceptions_by_class,
+    register_exceptions_by_week,
+)
 
 NOT_SWITCHED_OFF = Q(switched_off=False)
 UNCOLLECTED = Q(collected_at__isnull=True)
@@ -85,6 +92,32 @@ def build_hand_in_by_week(start: datetime.date, end: datetime.date) -> dict:
     }
 
 
+def build_register_exceptions(start: datetime.date, end: datetime.date) -> dict:
+    """Where phones are kept in lockers or pouches, or not brought at all, the register
+    records the exceptions: by class and week by week."""
+    school = School.current()
+    approach = school.get_phone_approach_display() if school else "not set"
+    by_class = register_exceptions_by_class(start, end)
+    return {
+        "figures": [
+            ("The school's approach to pupils' phones", approach),
+            ("Exceptions recorded on the register", sum(row[1] for row in by_class)),
+        ],
+        "tables": [
+            {
+                "title": "Exceptions by class",
+                "columns": ["Class", "Exceptions", "School days with one"],
+                "rows": by_class,
+            },
+            {
+                "title": "Exceptions week by week",
+                "columns": ["Week beginning", "Exceptions"],
+                "rows": register_exceptions_by_week(start, end),
+            },
+        ],
+    }
+
+
 def build_exemptions_in_force(start: datetime.date, end: datetime.date) -> dict:
     """Exemptions active on the last day of the period, by kind (small counts hidden: a
     reason for one learner could point to them)."""
@@ -108,7 +141,13 @@ def build_exemptions_in_force(start: datetime.date, end: datetime.date) -> dict:
                 "columns": ["Kind", "Exemptions"],
                 "rows": [[k.label, by_kind.get(k.value, 0)] for k in Exemption.Kind],
                 "suppress": True,
-            }
+            },
+            {
+                "title": "Learners' exemptions in force, by the guidance's reason",
+                "columns": ["Reason", "Exemptions"],
+                "rows": exemptions_in_force_by_reason(end),
+                "suppress": True,
+            },
         ],
     }
 
@@ -123,6 +162,13 @@ def register() -> None:
         ),
         EvidenceSection(
             "hand_in_week", "Pupils' phones: by week", Part.FOLLOWED, 11, build_hand_in_by_week
+        ),
+        EvidenceSection(
+            "register_exceptions",
+            "Pupils' phones: exceptions recorded",
+            Part.FOLLOWED,
+            5,
+            build_register_exceptions,
         ),
         EvidenceSection("confiscations", "Confiscations", Part.FOLLOWED, 30, build_confiscations),
         EvidenceSection(

@@ -164,3 +164,27 @@ def test_the_page_reads_a_fixed_number_of_queries(client, users, community, scho
     few = count()
     grow(12, 100)
     assert count() == few
+
+
+def test_under_pouches_the_pack_counts_the_registers_exceptions(users, community, school):
+    from compliance.models import PhoneApproach
+    from devices.models import HandInException
+
+    factories.PolicyVersionFactory()
+    school.phone_approach = PhoneApproach.POUCH
+    school.save()
+    day = _days(1)[0]
+    services.hand_in_exception_record(
+        learner=community["learner"],
+        day=day,
+        kind=HandInException.Kind.POUCH_NOT_SEALED,
+        by=users["staff"],
+    )
+    parts = build_pack(day, timezone.localdate())
+    _, section = _section(parts, "register_exceptions")
+    figures = dict(section.figures)
+    assert figures["The school's approach to pupils' phones"] == PhoneApproach.POUCH.label
+    assert figures["Exceptions recorded on the register"] == 1
+    assert section.tables[0]["rows"] == [["3A", 1, 1]]
+    _, exemptions = _section(parts, "exemptions")
+    assert exemptions.tables[1]["title"].startswith("Learners' exemptions in force")
