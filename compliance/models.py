@@ -448,7 +448,15 @@ class Visit(models.Model):
                 name="visit_left_after_arrived",
             ),
         ]
-        indexes = [models.Index(fields=["-arrived"], name="visit_arrived_idx")]
+        indexes = [
+            models.Index(fields=["-arrived"], name="visit_arrived_idx"),
+            # who is on site now: the few visits not signed out, not every visit ever made
+            models.Index(
+                fields=["arrived", "id"],
+                condition=Q(left__isnull=True),
+                name="visit_on_site_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.visitor.full_name}, {timezone.localtime(self.arrived):%d/%m/%Y %H:%M}"

@@ -533,6 +533,8 @@ class Exemption(models.Model):
         indexes = [
             models.Index(fields=["status", "ends"], name="exemption_status_idx"),
             models.Index(fields=["learner", "status"], name="exemption_learner_idx"),
+            # the approvals queue's default order
+            models.Index(fields=["-requested_at", "-id"], name="exemption_requested_idx"),
         ]
 
     def __str__(self) -> str:
