@@ -36,6 +36,29 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+class DateRangeForm(forms.Form):
+    """A first and a last day: the last on or after the first, at most `max_days` apart."""
+
+    max_days = 400
+
+    start = forms.DateField(
+        label="From", widget=DateInput(), error_messages={"required": "Give the first day."}
+    )
+    end = forms.DateField(
+        label="To", widget=DateInput(), error_messages={"required": "Give the last day."}
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", "The last day comes on or after the first.")
+            elif (end - start).days > self.max_days:
+                self.add_error("end", f"Choose at most {self.max_days} days.")
+        return data
+
+
 class ChoicesById(forms.ModelMultipleChoiceField):
     """Refuses an id no row can have before it reaches the database.
 

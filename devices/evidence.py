@@ -29,17 +29,20 @@ def _hand_ins(start: datetime.date, end: datetime.date):
     return HandIn.objects.filter(day__gte=start, day__lte=end)
 
 
+def _counted(grouped):
+    """Per group: school days, devices handed in, not switched off, left uncollected."""
+    return grouped.annotate(
+        days=Count("day", distinct=True),
+        handed_in=Count("pk"),
+        not_off=Count("pk", filter=NOT_SWITCHED_OFF),
+        uncollected=Count("pk", filter=UNCOLLECTED),
+    )
+
+
 def build_hand_in_by_class(start: datetime.date, end: datetime.date) -> dict:
     hand_ins = _hand_ins(start, end)
-    rows = (
-        hand_ins.values_list("learner__form_class__name")
-        .annotate(
-            days=Count("day", distinct=True),
-            handed_in=Count("pk"),
-            not_off=Count("pk", filter=NOT_SWITCHED_OFF),
-            uncollected=Count("pk", filter=UNCOLLECTED),
-        )
-        .order_by("learner__form_class__name")
+    rows = _counted(hand_ins.values_list("learner__form_class__name")).order_by(
+        "learner__form_class__name"
     )
     return {
         "figures": [
@@ -63,18 +66,9 @@ def build_hand_in_by_class(start: datetime.date, end: datetime.date) -> dict:
 
 
 def build_hand_in_by_week(start: datetime.date, end: datetime.date) -> dict:
-    rows = (
-        _hand_ins(start, end)
-        .annotate(week=TruncWeek("day"))
-        .values_list("week")
-        .annotate(
-            days=Count("day", distinct=True),
-            handed_in=Count("pk"),
-            not_off=Count("pk", filter=NOT_SWITCHED_OFF),
-            uncollected=Count("pk", filter=UNCOLLECTED),
-        )
-        .order_by("week")
-    )
+    rows = _counted(
+        _hand_ins(start, end).annotate(week=TruncWeek("day")).values_list("week")
+    ).order_by("week")
     return {
         "tables": [
             {

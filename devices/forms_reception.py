@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from compliance.filters import SearchFilter
-from compliance.forms import DateInput, DateTimeInput
+from compliance.forms import DateRangeForm, DateTimeInput
 from compliance.models import Learner, ParentCarer, StaffMember, Visitor
 from devices.models import CallHome, DeviceCategory, Exemption, VisitorDeviceAgreement
 from devices.reception import DeviceUse, exemptions_in_force
@@ -230,25 +230,10 @@ class SignInForm(DeviceUseForm):
         return arrived
 
 
-class ExportForm(forms.Form):
+class ExportForm(DateRangeForm):
     """The visitor log for a range of dates, as CSV."""
 
-    start = forms.DateField(
-        label="From", widget=DateInput(), error_messages={"required": "Give the first day."}
-    )
-    end = forms.DateField(
-        label="To", widget=DateInput(), error_messages={"required": "Give the last day."}
-    )
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                self.add_error("end", "The last day comes on or after the first.")
-            elif (end - start).days > MAX_EXPORT_DAYS:
-                self.add_error("end", f"Export at most {MAX_EXPORT_DAYS} days at a time.")
-        return data
+    max_days = MAX_EXPORT_DAYS
 
 
 class CallHomeForm(forms.Form):

@@ -2389,7 +2389,7 @@ def test_known_bug(bug: KnownBug, world):
 
 
 # Base classes no page shows on their own.
-NOT_SHOWN_ALONE = {forms.VersionedModelForm}
+NOT_SHOWN_ALONE = {forms.VersionedModelForm, forms.DateRangeForm}
 
 
 def _project_modules():

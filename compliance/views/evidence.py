@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -18,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from compliance.access import has_role
 from compliance.evidence import build_pack, school_year_so_far
-from compliance.forms import DateInput
+from compliance.forms import DateRangeForm
 from compliance.models import School
 from compliance.policy import PolicyRule
 from compliance.roles import SENIOR
@@ -35,24 +34,16 @@ EVIDENCE_RULE = PolicyRule(
 )
 
 
-class PeriodForm(forms.Form):
-    start = forms.DateField(
-        label="From", widget=DateInput(), error_messages={"required": "Give the first day."}
-    )
-    end = forms.DateField(
-        label="To", widget=DateInput(), error_messages={"required": "Give the last day."}
-    )
+class PeriodForm(DateRangeForm):
+    """The period the pack covers: ending today at the latest."""
+
+    max_days = MAX_DAYS
 
     def clean(self):
         data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end:
-            if end < start:
-                self.add_error("end", "The last day comes on or after the first.")
-            elif (end - start).days > MAX_DAYS:
-                self.add_error("end", f"Choose at most {MAX_DAYS} days.")
-            elif end > timezone.localdate():
-                self.add_error("end", "The period cannot end in the future.")
+        end = data.get("end")
+        if end and not self.has_error("end") and end > timezone.localdate():
+            self.add_error("end", "The period cannot end in the future.")
         return data
 
 
