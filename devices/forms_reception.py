@@ -328,7 +328,15 @@ class CallHomeForm(forms.Form):
 
 
 class CallHomeFilter(django_filters.FilterSet):
-    learner = django_filters.NumberFilter(field_name="learner_id", widget=forms.HiddenInput)
+    # a learner's page links here with their id; a number no id can be is refused, never
+    # sent to the database (SQLite takes at most 64 bits)
+    learner = django_filters.NumberFilter(
+        field_name="learner_id",
+        widget=forms.HiddenInput,
+        min_value=1,
+        max_value=2**31 - 1,
+        decimal_places=0,
+    )
     q = SearchFilter(["learner__first_name", "learner__last_name"], label="Learner")
     direction = django_filters.ChoiceFilter(
         choices=CallHome.Direction.choices, empty_label="Either way"

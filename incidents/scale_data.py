@@ -303,6 +303,8 @@ class ScaleBuilder:
         return saved
 
     def link(self, through, rows: list) -> None:
+        """Links of many-to-many fields (classes' teachers, logins' roles): rows of an
+        automatic through table, which keeps no history of its own."""
         through.objects.bulk_create(rows, batch_size=BATCH)
 
     def day_time(self, day: datetime.date, first_hour: int, last_hour: int) -> datetime.datetime:
@@ -462,7 +464,13 @@ class ScaleBuilder:
             links.extend(
                 User.groups.through(user_id=user.pk, group_id=groups[r].pk) for r in plan[5]
             )
-        StaffMember.objects.bulk_update([m for _, m, _ in users], ["user"], batch_size=BATCH)
+        bulk_update_with_history(
+            [m for _, m, _ in users],
+            StaffMember,
+            ["user"],
+            batch_size=BATCH,
+            default_change_reason=CHANGE_REASON,
+        )
         self.link(User.groups.through, links)
         self.people = [
             Person(obj=m, joined=p[6], left=p[7], user=m.user)

@@ -170,12 +170,14 @@ def test_the_headteacher_edits_the_school(client, headteacher, school):
             "safeguarding_partnership_contact": "",
             "education_safeguarding_service_contact": "",
             "safeguarding_lead_governor": governor.pk,
+            "phone_approach": "pouch",
             "version": school.version,
         },
     )
     assert response.status_code == 302
     school.refresh_from_db()
     assert school.safeguarding_lead_governor == governor
+    assert school.phone_approach == "pouch"
     assert school.history.first().history_user == headteacher
 
 

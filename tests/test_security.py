@@ -156,7 +156,12 @@ def _audited_model_names() -> set[str]:
 
 
 # Writes that skip history. Allowed only where a row here says why.
-_ALLOWED: set[tuple[str, str]] = set()
+_ALLOWED: set[tuple[str, str]] = {
+    # the ten-year scale generator links many-to-many rows (an automatic through table,
+    # which keeps no history of its own) in bulk; every audited row it writes goes through
+    # simple_history's bulk helpers, which write the history rows too
+    ("incidents/scale_data.py", "bulk_create"),
+}
 
 
 def test_no_code_writes_audited_models_in_bulk_without_history():

@@ -4,12 +4,13 @@ visitor log export and calls home.
 The desk (find, add, sign in, record an agreement, export) is for the office, the DSL
 team and the headteacher. Any member of staff sees who is on site and a visit of today,
 to challenge a visitor and report a concern; staff log calls home for their own classes
-and see the calls they logged (the office logged the one here, so a teacher gets 404).
+and see the calls they logged (someone else logged the one here, so a teacher gets 404).
 """
 
 from django.utils import timezone
 
 from devices.models import CallHome
+from tests import factories
 from tests.authz import POST_ONLY, SENIOR_OFFICE, WITH_TEACHERS
 
 #                 anon outsider gov  staff office deputy head  dsl
@@ -51,13 +52,7 @@ def url_kwargs(name: str, objects: dict) -> dict | None:
             reason="Feeling unwell",
             outcome=CallHome.Outcome.SPOKE,
             called_at=timezone.now(),
-            recorded_by=_office_user(),
+            recorded_by=factories.UserFactory(username="call-recorder"),
         )
         return {"pk": call.pk}
     return None
-
-
-def _office_user():
-    from compliance.models import User
-
-    return User.objects.get(username="office")
