@@ -270,8 +270,8 @@ def test_a_fixed_number_of_queries_for_10_or_100_records_of_each_kind(
     small = _count(client, url)
     _grow(community, dsl, teacher, 90, start=10)
     large = _count(client, url)
-    # the learner; the access log written, with its history row; one query per kind (6)
-    assert small == large == _EVERY_PAGE + 1 + 2 + 6
+    # the learner; the access log written, with its history row; one query per kind (7)
+    assert small == large == _EVERY_PAGE + 1 + 2 + 7
 
 
 def test_each_kind_is_capped_and_the_page_says_from_when_it_is_complete(

@@ -90,7 +90,7 @@ PINNED: dict[str, tuple[int, str]] = {
     "incidents:search_list": (_EVERY + 2, "searches"),
     "incidents:concern_list": (_EVERY + 2, "low-level concerns"),
     "incidents:incident_detail": (_EVERY + 20, "the incident page"),
-    "incidents:chronology": (_EVERY + 9, "a learner's chronology"),
+    "incidents:chronology": (_EVERY + 10, "a learner's chronology"),
 }
 
 

@@ -1,7 +1,7 @@
 """A learner's chronology: every incident they were involved in, every search of their
-device, every exemption, confiscation, uncollected device and call home, newest first, on one
-printable page. For the DSL and the deputies (KCSIE: the DSL keeps a chronology of
-concerns about a child).
+device, every exemption, confiscation, uncollected device, register exception and call
+home, newest first, on one printable page. For the DSL and the deputies (KCSIE: the DSL
+keeps a chronology of concerns about a child).
 
 The page reads one query per kind of record, however many years the school has used the
 system: each kind is capped at its newest `PER_KIND` rows and the merged list is shown
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET
 
 from compliance.models import Learner
 from compliance.services import record_access_log
-from devices.models import CallHome, Confiscation, Exemption, HandIn
+from devices.models import CallHome, Confiscation, Exemption, HandIn, HandInException
 from incidents.access import may_see_chronology
 from incidents.models import Involvement, Search
 
@@ -194,6 +194,35 @@ def _calls_home(learner: Learner) -> tuple[list[Entry], bool]:
     return entries, len(rows) > PER_KIND
 
 
+def _register_exceptions(learner: Learner) -> tuple[list[Entry], bool]:
+    """Days the learner's phone was out of step with the school's approach (not locked away,
+    pouch not sealed, seen or used, brought in): a pattern the DSL may need to see."""
+    rows = list(
+        HandInException.objects.filter(learner=learner)
+        .select_related("learner__form_class")
+        .order_by("-day", "-pk")[: PER_KIND + 1]
+    )
+    entries = []
+    for exception in rows[:PER_KIND]:
+        form_class = exception.learner.form_class_id
+        url = ""
+        if form_class is not None:
+            url = reverse("devices:handin_class", args=[form_class])
+            url += f"?{urlencode({'date': exception.day.isoformat()})}"
+        entries.append(
+            Entry(
+                kind="Register exception",
+                at=_aware(exception.day),
+                day_only=True,
+                title=exception.get_kind_display(),
+                details=exception.details,
+                status=exception.get_approach_display(),
+                url=url,
+            )
+        )
+    return entries, len(rows) > PER_KIND
+
+
 KINDS = (
     ("Incidents", _incidents),
     ("Searches", _searches),
@@ -201,6 +230,7 @@ KINDS = (
     ("Confiscations", _confiscations),
     ("Uncollected devices", _uncollected),
     ("Calls home", _calls_home),
+    ("Register exceptions", _register_exceptions),
 )
 
 
