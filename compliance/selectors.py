@@ -28,9 +28,7 @@ def acknowledgement_threshold() -> PolicyVersion | None:
     """The latest version marked as a material change: acknowledging it, or any version
     written after it, is acknowledging the policy in force. None when no version exists."""
     return (
-        PolicyVersion.objects.filter(material_change=True)
-        .order_by("-date_written", "-pk")
-        .first()
+        PolicyVersion.objects.filter(material_change=True).order_by("-date_written", "-pk").first()
         or PolicyVersion.objects.order_by("date_written", "pk").first()
     )
 
