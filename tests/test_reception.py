@@ -36,7 +36,7 @@ from devices.reception import DeviceUse
 from incidents.access import incidents_for
 from incidents.models import Category, Incident, Location
 from tests import factories
-from tests.factories_devices_exemptions import scan_pdf, signature_png
+from tests.factories_devices_exemptions import exemption_in, scan_pdf, signature_png
 
 pytestmark = pytest.mark.django_db
 
@@ -853,3 +853,43 @@ def test_the_report_counts_visits_agreements_and_calls_in_the_year(users, commun
     assert built["Calls from home passed on by the office"] == 1
     assert last_year.pk
     assert "visitors" in [s.key for s in reports.report_sections()]
+
+
+# Parents sign a learner's agreement at the office -------------------------------------------
+
+
+def test_the_office_captures_a_parents_signature_on_a_learners_agreement(client, users, community):
+    exemption = exemption_in(
+        Exemption.Status.AGREEMENT_ISSUED,
+        learner=community["learner"],
+        requester=users["staff"],
+        head=users["headteacher"],
+    )
+    agreement = exemption.agreements.get()
+    client.force_login(users["office"])
+    page = client.get(agreement.get_absolute_url())
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert exemption.get_absolute_url() not in body  # the agreement, not the request
+    assert client.get(exemption.get_absolute_url()).status_code == 404
+    response = client.post(
+        reverse("devices:signature_record", args=[agreement.pk]),
+        {
+            "capacity": Signature.Capacity.PARENT_CARER,
+            "parent": community["parent"].pk,
+            "signer_name": "Hana Khan",
+            "method": Signature.Method.DRAWN,
+            "drawn_png": signature_png("Hana Khan"),
+        },
+    )
+    assert response.status_code == 302
+    assert agreement.signatures.filter(capacity="parent_carer").exists()
+    for capacity, name, by in (
+        (Signature.Capacity.LEARNER, "Amira Khan", users["office"]),
+        (Signature.Capacity.HEADTEACHER, "Lisa Davis", users["headteacher"]),
+    ):
+        _sign(agreement, capacity, name, by)
+    agreement.refresh_from_db()
+    assert agreement.status == Agreement.Status.SIGNED
+    # signed, it is the exemption's business again: not the office's
+    assert client.get(agreement.get_absolute_url()).status_code == 404

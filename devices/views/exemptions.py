@@ -163,18 +163,35 @@ def _get_agreement(user, pk) -> Agreement:
     )
     if agreement is None:
         raise Http404("No such agreement.")
+    agreement.may_open_exemption = True
     if agreement.exemption_id is None:
         if not has_role(user, *SENIOR, Role.OFFICE):
             raise Http404("No such agreement.")
+    elif _office_at_the_desk(user, agreement) and not _sees_exemption(user, agreement):
+        # the agreement, to sign it; not the exemption's request and decision
+        agreement.exemption = Exemption.objects.select_related(
+            "learner", "learner__form_class", "staff", "visitor", "category"
+        ).get(pk=agreement.exemption_id)
+        agreement.may_open_exemption = False
     else:
         agreement.exemption = get_exemption(user, agreement.exemption_id)
     return agreement
 
 
+def _office_at_the_desk(user, agreement: Agreement) -> bool:
+    """Signatures are captured in person, and parents come to the office to sign: the office
+    opens any agreement still awaiting signatures (not the exemption behind it)."""
+    return has_role(user, Role.OFFICE) and agreement.status == Agreement.Status.AWAITING_SIGNATURES
+
+
+def _sees_exemption(user, agreement: Agreement) -> bool:
+    return exemptions_for(user).filter(pk=agreement.exemption_id).exists()
+
+
 def _may_open_agreement(user, agreement: Agreement) -> bool:
     if agreement.exemption_id is None:
         return has_role(user, *SENIOR, Role.OFFICE)
-    return exemptions_for(user).filter(pk=agreement.exemption_id).exists()
+    return _office_at_the_desk(user, agreement) or _sees_exemption(user, agreement)
 
 
 def _require_decider(user) -> None:
@@ -921,6 +938,7 @@ def _agreement_response(request, agreement: Agreement, form=None):
             "exemption": exemption,
             "subject": _agreement_subject(agreement),
             "visit_record": services.visitor_record_of(agreement),
+            "may_open_exemption": getattr(agreement, "may_open_exemption", True),
             "signing_blocker": _signing_blocker(agreement),
             "rows": signature_rows(agreement, signatures),
             "superseded_by": Agreement.objects.filter(supersedes=agreement).first(),

@@ -3,9 +3,10 @@
 The records here are a learner's exemption that the teacher asked for, so the teacher may
 see it; the office sees visitors' exemptions and those it raised, not this one (404, its
 existence not disclosed); governors see no exemptions (403). Agreements and scans follow
-their exemption. The fingerprint check is for the office and the senior team. The actions
-are POST-only; who may take which, and why a step is refused, are in tests/test_exemptions.py
-and tests/test_exemption_views.py.
+their exemption, except that the office opens an agreement still awaiting signatures
+(parents sign at the desk), without its exemption. The fingerprint check is for the office
+and the senior team. The actions are POST-only; who may take which, and why a step is
+refused, are in tests/test_exemptions.py and tests/test_exemption_views.py.
 """
 
 from compliance.roles import Role
@@ -17,6 +18,8 @@ from tests.factories_devices_exemptions import exemption_in, scan_pdf
 
 #                anon outsider gov  staff office deputy head  dsl
 TEACHER_RAISED = (302, 403, 403, 200, 404, 200, 200, 200)
+# an agreement awaiting signatures: the office opens it to capture them at the desk
+AWAITING_SIGNATURES = (302, 403, 403, 200, 200, 200, 200, 200)
 
 MATRIX: dict[str, tuple[int, ...]] = {
     "devices:exemption_list": WITH_TEACHERS,
@@ -27,10 +30,10 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "devices:exemption_risk_assessment": POST_ONLY,
     "devices:agreement_issue": POST_ONLY,
     "devices:exemption_revoke": POST_ONLY,
-    "devices:agreement_detail": TEACHER_RAISED,
-    "devices:agreement_pdf": TEACHER_RAISED,
+    "devices:agreement_detail": AWAITING_SIGNATURES,
+    "devices:agreement_pdf": AWAITING_SIGNATURES,
     "devices:signature_record": POST_ONLY,
-    "devices:signature_scan": TEACHER_RAISED,
+    "devices:signature_scan": AWAITING_SIGNATURES,
     "devices:agreement_verify": SENIOR_OFFICE,
 }
 
