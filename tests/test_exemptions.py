@@ -694,3 +694,24 @@ def test_signatures_and_agreements_hold_their_evidence(users, community):
             exemption=exemption, number=1, issued_by=users["headteacher"], **TERMS
         )
     )
+
+
+def test_a_headteacher_never_decides_their_own_exemption(users):
+    from compliance.roles import Role
+
+    head = users["headteacher"]
+    today = timezone.localdate()
+    own = services.exemption_request(
+        kind=Exemption.Kind.STAFF_TEACHING_TIME,
+        subject=head.staff_member,
+        category=factories.DeviceCategoryFactory(),
+        reason="A family emergency this week.",
+        starts=today,
+        ends=today + datetime.timedelta(days=5),
+        by=head,
+    )
+    with pytest.raises(Refused, match="never by you"):
+        services.exemption_decide(exemption=own, approve=True, reasons="", by=head)
+    co_head = factories.UserFactory(username="co-head", roles=[Role.HEADTEACHER])
+    decided = services.exemption_decide(exemption=own, approve=True, reasons="Agreed.", by=co_head)
+    assert decided.status == Exemption.Status.APPROVED and decided.decided_by == co_head
