@@ -160,14 +160,6 @@ def build_filtering_evidence(start: datetime.date, end: datetime.date) -> dict:
     return {**built, "tables": [{**t, "suppress": True} for t in built.get("tables", [])]}
 
 
-def build_staff_acknowledgements(start: datetime.date, end: datetime.date) -> dict:
-    return build_acknowledgements(start, end)
-
-
-def _panel_context(request) -> dict:
-    return {}
-
-
 def register() -> None:
     """Compliance's sections of the pack, and the way in from the dashboard (from
     ComplianceConfig.ready)."""
@@ -181,7 +173,6 @@ def register() -> None:
             title="Inspection evidence",
             template="compliance/panels/evidence.html",
             visible=lambda user: has_role(user, *SENIOR),
-            context=_panel_context,
             order=95,
         )
     )
@@ -192,7 +183,7 @@ def register() -> None:
             "Staff who have read and acknowledged it",
             Part.COMMUNICATED,
             20,
-            build_staff_acknowledgements,
+            build_acknowledgements,
         ),
         EvidenceSection("training", "Staff training", Part.COMMUNICATED, 30, build_training),
         EvidenceSection(

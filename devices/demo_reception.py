@@ -16,6 +16,7 @@ from django.utils import timezone
 from compliance.demo import DemoContext, acting_as
 from compliance.models import FormClass, StaffMember, Visit, Visitor, VisitorType
 from devices import reception, services
+from devices.demo import signature_png
 from devices.models import CallHome, DeviceCategory, Signature, VisitorDeviceAgreement
 from devices.reception import DeviceUse
 
@@ -54,19 +55,13 @@ PURPOSES = {
 }
 
 
-def _signature_png(name: str) -> str:
-    from devices.demo import signature_png
-
-    return signature_png(name)
-
-
 def _sign(agreement, capacity: str, name: str, *, by, at: datetime.datetime) -> None:
     services.signature_record(
         agreement=agreement,
         capacity=capacity,
         signer_name=name,
         method=Signature.Method.DRAWN,
-        drawn_png=_signature_png(name),
+        drawn_png=signature_png(name),
         signed_at=at,
         by=by,
     )

@@ -22,6 +22,7 @@ from compliance.models import Acknowledgement, Learner, StaffMember, User, Visit
 from compliance.roles import Role
 from compliance.selectors import acknowledgement_due, current_policy
 from compliance.transitions import Refused
+from devices.access import staff_member_of
 from devices.models import (
     Agreement,
     CallHome,
@@ -422,8 +423,6 @@ def calls_for(user) -> QuerySet:
 def learners_for_calls(user) -> QuerySet:
     """Learners on roll a user may log a call for: every one for the desk; a teacher's
     own classes."""
-    from devices.access import staff_member_of
-
     on_roll = Learner.objects.filter(left__isnull=True)
     if has_role(user, *DESK):
         return on_roll

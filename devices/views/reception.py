@@ -19,6 +19,7 @@ import datetime
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
@@ -47,6 +48,7 @@ from devices.forms_reception import (
     SignInForm,
 )
 from devices.models import CallHome, Signature, VisitorDeviceAgreement
+from devices.pdf import signature_rows
 from devices.reception import may_use_desk
 from devices.views.register import FilteredListView
 
@@ -243,8 +245,6 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     desk_user = may_use_desk(request.user)
     rows = []
     if record is not None and desk_user:
-        from devices.pdf import signature_rows
-
         rows = signature_rows(record.agreement, list(record.agreement.signatures.all()))
     return render(
         request,
@@ -432,7 +432,7 @@ def export(request: HttpRequest) -> HttpResponse:
         RecordAccess.objects.create(
             user=request.user,
             action=RecordAccess.Action.EXPORT,
-            content_type=_visit_type(),
+            content_type=ContentType.objects.get_for_model(Visit),
             object_id=f"{start.isoformat()}..{end.isoformat()}",
         )
         response = StreamingHttpResponse(_export_rows(visits), content_type="text/csv")
@@ -447,12 +447,6 @@ def export(request: HttpRequest) -> HttpResponse:
         "devices/reception_export.html",
         {"form": form, "policy_rule": BRIEFING_RULE},
     )
-
-
-def _visit_type():
-    from django.contrib.contenttypes.models import ContentType
-
-    return ContentType.objects.get_for_model(Visit)
 
 
 # Calls home ---------------------------------------------------------------------------
