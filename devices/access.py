@@ -13,9 +13,10 @@ from django.http import Http404
 from compliance.access import has_role
 from compliance.models import FormClass, Learner, StaffMember
 from compliance.roles import Role
-from devices.models import Confiscation, Exemption, SchoolDevice
+from devices.models import Agreement, CallHome, Confiscation, Exemption, SchoolDevice
 
 SENIOR = (Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER)
+DESK = (*SENIOR, Role.OFFICE)
 
 
 def staff_member_of(user) -> StaffMember | None:
@@ -160,3 +161,66 @@ def learners_for_requests(user) -> QuerySet:
     if staff is None:
         return Learner.objects.none()
     return Learner.objects.filter(form_class__teachers=staff, left__isnull=True)
+
+
+# Reception (sections 6 and 7): the desk, who is on site, calls home.
+
+
+def may_use_desk(user) -> bool:
+    """The office keeps the desk; the DSL team and the headteacher may do what it does."""
+    return has_role(user, *DESK)
+
+
+def may_see_on_site(user) -> bool:
+    """Who is on site, with the use each visitor agreed: any member of staff, to challenge
+    a visitor (section 7)."""
+    return has_role(user, *DESK, Role.STAFF)
+
+
+def may_log_calls(user) -> bool:
+    """The office takes and makes most calls; the DSL team, headteacher and teachers too."""
+    return has_role(user, *DESK, Role.STAFF)
+
+
+def may_see_calls(user) -> bool:
+    """The log is for the office, the DSL team and the headteacher; a teacher sees the
+    calls they logged."""
+    return has_role(user, *DESK)
+
+
+def calls_for(user) -> QuerySet:
+    if may_see_calls(user):
+        return CallHome.objects.all()
+    if may_log_calls(user):
+        return CallHome.objects.filter(recorded_by=user)
+    raise PermissionDenied("Calls home are logged by the office and staff.")
+
+
+def learners_for_calls(user) -> QuerySet:
+    """Learners on roll a user may log a call for: every one for the desk; a teacher's
+    own classes."""
+    on_roll = Learner.objects.filter(left__isnull=True)
+    if has_role(user, *DESK):
+        return on_roll
+    staff = staff_member_of(user)
+    if staff is None:
+        return Learner.objects.none()
+    return on_roll.filter(form_class__teachers=staff)
+
+
+# Agreements: an agreement follows its exemption, except at the desk.
+
+
+def office_signs_at_the_desk(user, agreement: Agreement) -> bool:
+    """Signatures are captured in person, and parents come to the office to sign: the office
+    opens any agreement still awaiting signatures (not the exemption behind it)."""
+    return has_role(user, Role.OFFICE) and agreement.status == Agreement.Status.AWAITING_SIGNATURES
+
+
+def may_open_agreement(user, agreement: Agreement) -> bool:
+    if agreement.exemption_id is None:  # a visitor's at reception
+        return has_role(user, *DESK)
+    return (
+        office_signs_at_the_desk(user, agreement)
+        or exemptions_for(user).filter(pk=agreement.exemption_id).exists()
+    )

@@ -25,18 +25,14 @@ def _confiscation(user, pk) -> Confiscation:
 
 
 def _call_home(user, pk) -> CallHome:
-    from devices.reception import calls_for
-
     try:
-        return calls_for(user).get(pk=pk)
+        return access.calls_for(user).get(pk=pk)
     except (CallHome.DoesNotExist, ValueError, TypeError):
         raise Http404("No such call.") from None
 
 
 def _visit_agreement(user, pk) -> VisitorDeviceAgreement:
-    from devices.reception import may_use_desk
-
-    if not may_use_desk(user):
+    if not access.may_use_desk(user):
         raise PermissionDenied("The reception records are for the office and the senior team.")
     try:
         return VisitorDeviceAgreement.objects.get(pk=pk)

@@ -12,17 +12,18 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from compliance.access import has_role
 from compliance.models import Acknowledgement, Learner, StaffMember, User, Visit, Visitor
-from compliance.roles import Role
 from compliance.selectors import acknowledgement_due, current_policy
 from compliance.transitions import Refused
-from devices.access import staff_member_of
+from devices.access import (
+    learners_for_calls,
+    may_log_calls,
+    may_use_desk,
+)
 from devices.models import (
     Agreement,
     CallHome,
@@ -31,9 +32,6 @@ from devices.models import (
     VisitorDeviceAgreement,
 )
 from devices.services import exemption_request
-
-SENIOR = (Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER)
-DESK = (*SENIOR, Role.OFFICE)
 
 # An exemption for a visitor's use of a device with learners is in force once the
 # headteacher has approved it, for the days it covers.
@@ -66,11 +64,6 @@ NO_USE_WHERE = "Anywhere on the school site."
 def _require(condition: bool, reason: str) -> None:
     if not condition:
         raise Refused(reason)
-
-
-def may_use_desk(user) -> bool:
-    """The office keeps the desk; the DSL team and the headteacher may do what it does."""
-    return has_role(user, *DESK)
 
 
 def _require_desk(user) -> None:
@@ -399,37 +392,6 @@ def visits_on(day: datetime.date) -> QuerySet:
 
 
 # Calls home ----------------------------------------------------------------------------
-
-
-def may_log_calls(user) -> bool:
-    """The office takes and makes most calls; the DSL team, headteacher and teachers too."""
-    return has_role(user, *DESK, Role.STAFF)
-
-
-def may_see_calls(user) -> bool:
-    """The log is for the office, the DSL team and the headteacher; a teacher sees the
-    calls they logged."""
-    return has_role(user, *DESK)
-
-
-def calls_for(user) -> QuerySet:
-    if may_see_calls(user):
-        return CallHome.objects.all()
-    if may_log_calls(user):
-        return CallHome.objects.filter(recorded_by=user)
-    raise PermissionDenied("Calls home are logged by the office and staff.")
-
-
-def learners_for_calls(user) -> QuerySet:
-    """Learners on roll a user may log a call for: every one for the desk; a teacher's
-    own classes."""
-    on_roll = Learner.objects.filter(left__isnull=True)
-    if has_role(user, *DESK):
-        return on_roll
-    staff = staff_member_of(user)
-    if staff is None:
-        return Learner.objects.none()
-    return on_roll.filter(form_class__teachers=staff)
 
 
 @transaction.atomic

@@ -37,8 +37,10 @@ from devices.access import (
     get_exemption,
     learners_for_requests,
     may_decide_exemptions,
+    may_open_agreement,
     may_record_signatures,
     may_request_exemption,
+    office_signs_at_the_desk,
     staff_member_of,
 )
 from devices.models import Agreement, Exemption, RiskAssessment, Signature
@@ -167,7 +169,10 @@ def _get_agreement(user, pk) -> Agreement:
     if agreement.exemption_id is None:
         if not has_role(user, *SENIOR, Role.OFFICE):
             raise Http404("No such agreement.")
-    elif _office_at_the_desk(user, agreement) and not _sees_exemption(user, agreement):
+    elif (
+        office_signs_at_the_desk(user, agreement)
+        and not exemptions_for(user).filter(pk=agreement.exemption_id).exists()
+    ):
         # the agreement, to sign it; not the exemption's request and decision
         agreement.exemption = Exemption.objects.select_related(
             "learner", "learner__form_class", "staff", "visitor", "category"
@@ -176,22 +181,6 @@ def _get_agreement(user, pk) -> Agreement:
     else:
         agreement.exemption = get_exemption(user, agreement.exemption_id)
     return agreement
-
-
-def _office_at_the_desk(user, agreement: Agreement) -> bool:
-    """Signatures are captured in person, and parents come to the office to sign: the office
-    opens any agreement still awaiting signatures (not the exemption behind it)."""
-    return has_role(user, Role.OFFICE) and agreement.status == Agreement.Status.AWAITING_SIGNATURES
-
-
-def _sees_exemption(user, agreement: Agreement) -> bool:
-    return exemptions_for(user).filter(pk=agreement.exemption_id).exists()
-
-
-def _may_open_agreement(user, agreement: Agreement) -> bool:
-    if agreement.exemption_id is None:
-        return has_role(user, *SENIOR, Role.OFFICE)
-    return _office_at_the_desk(user, agreement) or _sees_exemption(user, agreement)
 
 
 def _require_decider(user) -> None:
@@ -1072,7 +1061,7 @@ def agreement_verify(request):
             result["signed"] = _fully_signed(agreement)
             result["signed_on"] = max((s.signed_at for s in signatures), default=None)
             result["superseded_by"] = Agreement.objects.filter(supersedes=agreement).first()
-            result["may_open"] = _may_open_agreement(request.user, agreement)
+            result["may_open"] = may_open_agreement(request.user, agreement)
     return render(
         request,
         "devices/agreement_verify.html",

@@ -28,17 +28,23 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from compliance.access import has_role
 from compliance.dashboard import Panel, register_panel
 from compliance.forms import VisitorForm
 from compliance.models import Learner, RecordAccess, Visit, Visitor
 from compliance.policy import RULES as POLICY_RULES
 from compliance.policy import PolicyRule
-from compliance.roles import Role
 from compliance.services import record_access_log
 from compliance.transitions import Refused
 from devices import reception
-from devices.access import staff_member_of
+from devices.access import (
+    calls_for,
+    learners_for_calls,
+    may_log_calls,
+    may_see_calls,
+    may_see_on_site,
+    may_use_desk,
+    staff_member_of,
+)
 from devices.forms_reception import (
     CallHomeFilter,
     CallHomeForm,
@@ -49,7 +55,6 @@ from devices.forms_reception import (
 )
 from devices.models import CallHome, Signature, VisitorDeviceAgreement
 from devices.pdf import signature_rows
-from devices.reception import may_use_desk
 from devices.views.register import FilteredListView
 
 VISITORS_RULE = POLICY_RULES["visitors"]
@@ -82,10 +87,6 @@ VISIT_RELATED = (
 def _require_desk(user) -> None:
     if not may_use_desk(user):
         raise PermissionDenied("The reception desk is kept by the office.")
-
-
-def _may_see_on_site(user) -> bool:
-    return has_role(user, *reception.DESK, Role.STAFF)
 
 
 def _get_visitor(pk) -> Visitor:
@@ -224,7 +225,7 @@ def sign_in(request: HttpRequest, pk: int) -> HttpResponse:
 def _get_visit(user, pk) -> Visit:
     """The visit for the desk; for other staff only while the visitor is on site or came
     today (they challenge a visitor in front of them, section 7)."""
-    if not _may_see_on_site(user):
+    if not may_see_on_site(user):
         raise PermissionDenied("Visits are seen by staff and the office.")
     visits = Visit.objects.select_related(*VISIT_RELATED, "device_agreement__briefed_by",
                                           "device_agreement__agreed_by")  # fmt: skip
@@ -326,7 +327,7 @@ def sign_out(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def on_site(request: HttpRequest) -> HttpResponse:
     """Who is on site now and what each may use: for any member of staff."""
-    if not _may_see_on_site(request.user):
+    if not may_see_on_site(request.user):
         raise PermissionDenied("Visitors on site are seen by staff and the office.")
     visits = [_decorate(v) for v in reception.on_site()]
     return render(
@@ -459,19 +460,19 @@ class CallList(FilteredListView):
     policy_rule = "calls_home"
 
     def records(self) -> QuerySet:
-        return reception.calls_for(self.request.user).select_related(
+        return calls_for(self.request.user).select_related(
             "learner", "learner__form_class", "caller", "contact"
         )
 
     def may_add(self) -> bool:
-        return reception.may_log_calls(self.request.user)
+        return may_log_calls(self.request.user)
 
 
 def call_add(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not reception.may_log_calls(user):
+    if not may_log_calls(user):
         raise PermissionDenied("Calls home are logged by the office and staff.")
-    learners = reception.learners_for_calls(user)
+    learners = learners_for_calls(user)
     initial = {}
     if request.GET.get("learner", "").isdigit():
         initial["learner"] = int(request.GET["learner"])
@@ -513,7 +514,7 @@ def call_add(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def call_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    calls = reception.calls_for(request.user).select_related(
+    calls = calls_for(request.user).select_related(
         "learner", "learner__form_class", "caller", "contact", "recorded_by"
     )
     try:
@@ -545,7 +546,7 @@ def register_panels() -> None:
             key="reception",
             title="Visitors on site",
             template="devices/panels/reception.html",
-            visible=_may_see_on_site,
+            visible=may_see_on_site,
             context=_panel_context,
             order=6,
         )
@@ -575,7 +576,7 @@ def register_record_links() -> None:
             url=lambda learner: (
                 f"{reverse('devices:call_list')}?{urlencode({'learner': learner.pk})}"
             ),
-            visible=lambda user, learner: reception.may_see_calls(user),
+            visible=lambda user, learner: may_see_calls(user),
             order=40,
         )
     )
