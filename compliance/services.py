@@ -66,8 +66,10 @@ def staff_save(*, staff: StaffMember) -> StaffMember:
     return staff
 
 
+@transaction.atomic
 def record_access_log(*, user: User, record: Model, action: str = RecordAccess.Action.VIEW) -> None:
-    """Log one read of a confidential record: who, what, when (never its content)."""
+    """Log one read of a confidential record: who, what, when (never its content). The
+    entry and its history row are written together (one commit, not two)."""
     RecordAccess.objects.create(
         user=user,
         action=action,

@@ -446,24 +446,26 @@ def lado_overdue(incident: Incident, *, now: datetime.datetime | None = None) ->
 
 
 def close_blockers(incident: Incident) -> list[str]:
-    """What stops this incident from closing, in words; empty when it may close."""
+    """What stops this incident from closing, in words; empty when it may close.
+
+    Reads the incident's people, referrals, debrief, searches (with their confiscations)
+    and parents told: the incident page has them prefetched, so asks nothing again."""
     blockers = []
     referrals = {r.agency for r in incident.referrals.all()}
     learners = [p for p in incident.people.all() if p.learner_id]
     staff_subjects = [
         p for p in incident.people.all() if p.staff_id and p.part == Involvement.Part.SUBJECT
     ]
-    if not Debrief.objects.filter(incident=incident).exists():
+    searches = list(incident.searches.all())
+    if not hasattr(incident, "debrief"):
         blockers.append("The debrief has not been recorded (section 9).")
     if incident.suspected_illegal:
         if Referral.Agency.POLICE not in referrals:
             blockers.append("Suspected illegal material: record the referral to the police.")
-        if (
-            learners
-            and not incident.searches.filter(
-                # the device may go to the police at the search or later, from its confiscation
-                confiscation__status=Confiscation.Status.WITH_POLICE
-            ).exists()
+        # the device may go to the police at the search or later, from its confiscation
+        if learners and not any(
+            search.confiscation_id and search.confiscation.status == Confiscation.Status.WITH_POLICE
+            for search in searches
         ):
             blockers.append(
                 "Suspected illegal material on a learner's device: record its hand-over to "
@@ -475,14 +477,13 @@ def close_blockers(incident: Incident) -> list[str]:
         blockers.append("A staff breach: record the outcome under the code of conduct.")
     if (
         learners
-        and not incident.parent_contacts.exists()
+        and not incident.parent_contacts.all()
         and not (incident.parents_not_told_reason.strip())
     ):
         blockers.append(
             "Record that parents or carers were told (who, when, how), or why they were not."
         )
-    untold = incident.searches.filter(parents_told_at__isnull=True).count()
-    if untold:
+    if any(search.parents_told_at is None for search in searches):
         blockers.append("Parents have not been told of a search and its outcome.")
     return blockers
 

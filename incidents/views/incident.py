@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
@@ -31,7 +32,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance.access import has_role, may_view_audit
 from compliance.history import history_entries
@@ -67,6 +68,7 @@ from incidents.models import (
     Debrief,
     Incident,
     Involvement,
+    ParentContact,
     Referral,
     Search,
 )
@@ -628,85 +630,109 @@ def _added_at(model) -> Subquery:
     return Subquery(created.order_by("history_date").values("history_date")[:1])
 
 
+def _in_order(rows, *fields) -> list:
+    """`rows` sorted here by `fields`. The incident page reads a few rows of each kind
+    with wide joins: Django takes longer to compile an ORDER BY over every joined column
+    than Python takes to sort them, so the queries below ask for no order (`order_by()`)."""
+    return sorted(rows, key=attrgetter(*fields))
+
+
 def _load(incident: Incident) -> dict:
     """Everything recorded on the incident, one query per kind, however much there is."""
     people = (
         Involvement.objects.select_related("learner__form_class", "staff", "visitor", "added_by")
         .annotate(added_at=_added_at(Involvement))
-        .order_by("part", "pk")
-    )
-    referrals = Referral.objects.select_related("made_by").order_by("made_at", "pk")
-    # read once here; close_blockers and lado_overdue use them without asking again
-    prefetch_related_objects(
-        [incident], Prefetch("people", queryset=people), Prefetch("referrals", queryset=referrals)
+        .order_by()
     )
     debrief = (
-        Debrief.objects.filter(incident=incident)
-        .select_related("recorded_by")
-        .prefetch_related("attendees")
+        Debrief.objects.select_related("recorded_by")
         .annotate(recorded_at=_added_at(Debrief))
-        .first()
+        .order_by()
     )
+    searches = Search.objects.select_related(
+        "learner", "led_by", "second_staff", "consent_parent", "confiscation__category"
+    ).select_related("confiscation__taken_by")
+    # read once here; close_blockers and lado_overdue use them without asking again
+    prefetch_related_objects(
+        [incident],
+        Prefetch("people", queryset=people),
+        Prefetch("referrals", queryset=Referral.objects.select_related("made_by").order_by()),
+        Prefetch("debrief", queryset=debrief),
+        "debrief__attendees",
+        Prefetch("searches", queryset=searches.order_by()),
+        Prefetch(
+            "parent_contacts",
+            queryset=ParentContact.objects.select_related("parent", "told_by").order_by(),
+        ),
+    )
+    debrief = getattr(incident, "debrief", None)
     actions = []
     if debrief is not None:
-        actions = list(
+        actions = _in_order(
             ActionPlanItem.objects.filter(
                 source=ActionPlanItem.Source.DEBRIEF, source_reference=incident.reference
             )
             .select_related("owner")
-            .order_by("due", "pk")
+            .order_by(),
+            "due",
+            "pk",
         )
-    searches = incident.searches.select_related(
-        "learner", "led_by", "second_staff", "consent_parent", "confiscation__category"
-    ).select_related("confiscation__taken_by")
     return {
         "incident": incident,
-        "people": list(incident.people.all()),
-        "referrals": list(incident.referrals.all()),
-        "notes": list(incident.notes.select_related("written_by").order_by("written_at", "pk")),
-        "searches": list(searches.order_by("searched_at", "pk")),
-        "contacts": list(
-            incident.parent_contacts.select_related("parent", "told_by").order_by("told_at", "pk")
+        "people": _in_order(incident.people.all(), "part", "pk"),
+        "referrals": _in_order(incident.referrals.all(), "made_at", "pk"),
+        "notes": _in_order(
+            incident.notes.select_related("written_by").order_by(), "written_at", "pk"
         ),
+        "searches": _in_order(incident.searches.all(), "searched_at", "pk"),
+        "contacts": _in_order(incident.parent_contacts.all(), "told_at", "pk"),
         "debrief": debrief,
         "actions": actions,
-        "attachments": list(
-            incident.attachments.select_related("uploaded_by", "removed_by").order_by(
-                "uploaded_at", "pk"
-            )
+        "attachments": _in_order(
+            incident.attachments.select_related("uploaded_by", "removed_by").order_by(),
+            "uploaded_at",
+            "pk",
         ),
-        "history": list(
-            incident.history.select_related("history_user", *HISTORY_RELATED).order_by(
-                "history_date", "history_id"
-            )
+        "history": _in_order(
+            incident.history.select_related("history_user", *HISTORY_RELATED).order_by(),
+            "history_date",
+            "history_id",
         ),
         "policies": list(incident.policies.all()),
     }
 
 
-def _steps(user, incident: Incident, records: dict, bound: dict, options: Choices) -> list:
-    learners = any(p.learner_id for p in records["people"])
-    staff = any(p.staff_id for p in records["people"])
-    keys = _step_keys(
+def _offered(user, incident: Incident, people: list[Involvement], has_debrief: bool) -> list:
+    return _step_keys(
         user,
         incident,
-        learners=learners,
-        staff=staff,
-        has_debrief=records["debrief"] is not None,
+        learners=any(p.learner_id for p in people),
+        staff=any(p.staff_id for p in people),
+        has_debrief=has_debrief,
     )
+
+
+def _steps(
+    user, incident: Incident, records: dict, bound: dict, options: Choices, wanted: str
+) -> list:
+    """The steps offered, the next one open. Only an open step's form is made here: a
+    folded step fetches its form when opened (htmx, `step_form`), or without script the
+    page is asked for again with `?step=` (`wanted`) to open it."""
+    keys = _offered(user, incident, records["people"], records["debrief"] is not None)
     # a form just sent is shown again even if its step has closed meanwhile, so that what
     # was typed is not lost
     keys += [key for key in bound if key in STEPS and key not in keys and key != "note"]
     shown = []
     for position, key in enumerate(keys):
         step = STEPS[key]
+        is_open = key in bound or key == wanted or (position == 0 and step.tone != "secondary")
         shown.append(
             Shown(
                 key,
                 step,
-                bound.get(key) or step.make_form(options),
+                bound.get(key) or (step.make_form(options) if is_open else None),
                 reverse(step.url_name, args=[incident.pk]),
-                open=key in bound or (position == 0 and step.tone != "secondary"),
+                open=is_open,
             )
         )
     return shown
@@ -723,6 +749,8 @@ def _page(
     user = request.user
     record_access_log(user=user, record=incident)
     bound = bound or {}
+    # the step to open, when the page is asked for with ?step= (the link in a folded step)
+    wanted = request.GET.get("step", "")
     records = _load(incident)
     open_now = incident.status in OPEN_STATUSES
     learners = any(p.learner_id for p in records["people"])
@@ -755,8 +783,9 @@ def _page(
         else "",
         "search_rule": SEARCH_RULE,
         "illegal_rule": STAFF_ILLEGAL_RULE if staff else LEARNER_ILLEGAL_RULE,
-        "steps": _steps(user, incident, records, bound, options or Choices(user, incident)),
-        "note_form": bound.get("note") or NoteForm(),
+        "steps": _steps(user, incident, records, bound, options or Choices(user, incident), wanted),
+        # folded away like the steps: made only when sent back or asked for
+        "note_form": bound.get("note") or (NoteForm() if wanted == "note" else None),
         "note_url": reverse("incidents:incident_note", args=[incident.pk]),
     }
     if bound:
@@ -835,13 +864,44 @@ def _act(request: HttpRequest, pk: int, key: str) -> HttpResponse:
     return redirect(incident)
 
 
+def _step_form(request: HttpRequest, pk: int, key: str) -> HttpResponse:
+    """A folded step's form, fetched when the step is opened (htmx); without script, the
+    page with the step open."""
+    incident = _handled(request.user, pk)
+    if not request.htmx:
+        return redirect(f"{incident.get_absolute_url()}?step={key}#step-{key}")
+    people = list(incident.people.all())
+    has_debrief = Debrief.objects.filter(incident=incident).exists()
+    offered = _offered(request.user, incident, people, has_debrief)
+    if key != "note" and key not in offered:
+        return render(request, "incidents/incident_step_gone.html")
+    step = STEPS[key]
+    shown = Shown(
+        key,
+        step,
+        step.make_form(Choices(request.user, incident)),
+        reverse(step.url_name, args=[incident.pk]),
+        open=True,
+    )
+    context = {
+        "shown": shown,
+        "blockers": services.close_blockers(incident) if key == "close" else None,
+        "illegal_rule": STAFF_ILLEGAL_RULE
+        if any(p.staff_id for p in people)
+        else LEARNER_ILLEGAL_RULE,
+    }
+    return render(request, "incidents/incident_step_body.html", context)
+
+
 def _step_view(key: str):
-    @require_POST
+    @require_http_methods(["GET", "HEAD", "POST"])
     def view(request: HttpRequest, pk: int) -> HttpResponse:
-        return _act(request, pk, key)
+        if request.method == "POST":
+            return _act(request, pk, key)
+        return _step_form(request, pk, key)
 
     view.__name__ = f"incident_{key}"
-    view.__doc__ = f"{STEPS[key].title} (POST only)."
+    view.__doc__ = f"{STEPS[key].title}: its form (GET), then the step itself (POST)."
     return view
 
 

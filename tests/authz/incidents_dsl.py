@@ -4,7 +4,9 @@ The queue is for the DSL and deputies (the headteacher too, for matters involvin
 the `headteacher` here is also a deputy). The incident below was reported by the teacher:
 the DSL team opens it here; the teacher, who reported it, is sent to their own report's
 page; the office, who may report but did not report this, gets 404; governors and logins
-without a role, 403. Every step on the page is POST-only; who may take which, and the
+without a role, 403. A step's URL takes the step by POST; a GET fetches its form (htmx,
+when the step is opened on the page) or, without script, goes back to the page with the
+step open (302), for those who handle the incident only. Who may take which step, and the
 refusals, are in tests/test_incident_workflow.py and tests/test_incident_pages.py.
 """
 
@@ -16,6 +18,8 @@ from tests.authz import DSL_DEPUTIES, POST_ONLY
 
 #                anon outsider gov  staff office deputy head  dsl
 INCIDENT_PAGE = (302, 403, 403, 302, 404, 200, 200, 200)
+# the reporter (staff) does not handle it: 403
+STEP_FORM = (302, 403, 403, 403, 404, 302, 302, 302)
 
 _STEPS = [
     "triage",
@@ -30,13 +34,13 @@ _STEPS = [
     "conduct",
     "person",
     "note",
-    "attachment_remove",
 ]
 
 MATRIX: dict[str, tuple[int, ...]] = {
     "incidents:queue": DSL_DEPUTIES,
     "incidents:incident_detail": INCIDENT_PAGE,
-    **{f"incidents:incident_{step}": POST_ONLY for step in _STEPS},
+    **{f"incidents:incident_{step}": STEP_FORM for step in _STEPS},
+    "incidents:incident_attachment_remove": POST_ONLY,
 }
 
 
