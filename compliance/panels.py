@@ -12,8 +12,10 @@ from compliance.models import (
     FormClass,
     Learner,
     ParentCarer,
+    PolicyVersion,
     School,
     StaffMember,
+    User,
     Visit,
     Visitor,
 )
@@ -142,6 +144,7 @@ def register() -> None:
             template="compliance/panels/acknowledgements.html",
             visible=access.has_any_role,
             context=_acknowledgements_context,
+            reads=(Acknowledgement, PolicyVersion, StaffMember),
             order=5,
         )
     )
@@ -152,6 +155,7 @@ def register() -> None:
             template="compliance/panels/key_contacts.html",
             visible=access.has_any_role,
             context=_key_contacts_context,
+            reads=(School, StaffMember, User),
             order=90,
         )
     )

@@ -59,6 +59,8 @@ class RetentionRule:
     describe: Callable[[Model], str]
     # the rule in words, shown on the DSL's page
     period: str = ""
+    # other models whose records decide which are due (a learner's date of birth)
+    reads: tuple[type[Model], ...] = ()
 
 
 _RULES: dict[str, RetentionRule] = {}
@@ -612,6 +614,11 @@ def _panel_context(request) -> dict:
     }
 
 
+def _panel_reads() -> set[type[Model]]:
+    """What the panel's counts depend on: disposals, holds, and each rule's records."""
+    return {DisposalRecord, LegalHold} | {m for rule in rules() for m in (rule.model, *rule.reads)}
+
+
 def register() -> None:
     """Compliance's own rule and the DSL's dashboard panel (from ComplianceConfig.ready)."""
     register_rule(VISITOR_LOG)
@@ -622,6 +629,7 @@ def register() -> None:
             template="compliance/retention_panel.html",
             visible=may_view_retention,
             context=_panel_context,
+            reads=_panel_reads,
             order=40,
         )
     )

@@ -36,6 +36,7 @@ import datetime
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from compliance.models import Learner, StaffMember
 from compliance.retention import (
     RetentionRule,
     add_years,
@@ -119,6 +120,7 @@ CHILD_PROTECTION = RetentionRule(
     due_date=child_protection_record_due,
     describe=describe_incident,
     period="Until the youngest learner involved is 25 (date of birth plus 25 years).",
+    reads=(Involvement, Learner),
 )
 
 
@@ -165,6 +167,7 @@ ALLEGATION = RetentionRule(
     describe=describe_incident,
     period="10 years from the allegation, or to the member's normal pension age if longer "
     "(not recorded here); and, if a learner is involved, until the youngest is 25.",
+    reads=(Involvement, Learner),
 )
 
 
@@ -223,6 +226,7 @@ LOW_LEVEL_CONCERNS = RetentionRule(
     describe=describe_concern,
     period="At least until the member of staff leaves (KCSIE); then six years from the latest "
     "concern about them, all of theirs together. Escalated ones go with the allegation.",
+    reads=(StaffMember,),
 )
 
 

@@ -4,9 +4,12 @@ import datetime
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from compliance.dashboard import _PANELS
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +86,55 @@ def test_the_footer_shows_the_next_review(client, users):
     client.force_login(users["staff"])
     page = client.get(reverse("dashboard")).content.decode()
     assert f"Next review: <strong>{version.next_review:%-d %B %Y}</strong>" in page
+
+
+# Panels kept between requests (ADR 0013) ------------------------------------------------
+
+_COUNT = re.compile(r'data-panel="reception".*?data-testid="count">(\d+)<', re.S)
+
+
+def _on_site(client) -> int:
+    return int(_COUNT.search(client.get(reverse("dashboard")).content.decode()).group(1))
+
+
+def test_a_kept_panel_shows_a_change_at_once(client, users):
+    client.force_login(users["office"])
+    assert _on_site(client) == 0
+    visit = factories.VisitFactory()
+    assert _on_site(client) == 1
+    visit.left = timezone.now()
+    visit.save()
+    assert _on_site(client) == 0
+
+
+def test_kept_panels_are_not_counted_again_until_something_changes(client, users):
+    client.force_login(users["dsl"])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("dashboard")).status_code == 200
+        return len(ctx.captured_queries)
+
+    first = queries()
+    again = queries()
+    assert again < first  # the kept panels asked nothing but the newest history ids
+    factories.VisitFactory()
+    assert queries() > again  # the reception panel counted afresh
+    assert queries() == again
+
+
+def test_each_user_has_their_own_kept_panels(client, users):
+    client.force_login(users["office"])
+    assert "The reception desk" in client.get(reverse("dashboard")).content.decode()
+    client.force_login(users["staff"])
+    page = client.get(reverse("dashboard")).content.decode()
+    assert 'data-panel="reception"' in page
+    assert "The reception desk" not in page  # the office's panel was not handed to staff
+
+
+def test_every_kept_panel_reads_models_with_history():
+    kept = [panel for panel in _PANELS.values() if panel.models_read()]
+    assert len(kept) >= 8
+    for panel in kept:
+        for model in panel.models_read():
+            assert hasattr(model, "history"), (panel.key, model)

@@ -72,6 +72,17 @@ def secret_key(*, debug: bool, key_file: Path) -> str:
     return key
 
 
+# SQLite, with or without DATABASE_URL (docs/decisions/0013-sqlite-wal.md): a writer takes
+# the lock when its transaction begins (no deadlock upgrading a read lock), waits up to 20
+# seconds for another, and the write-ahead log lets pages read while another request
+# writes. `synchronous` stays FULL: every commit is on disk before the response.
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
+
+
 def database(*, default_sqlite: Path) -> dict:
     import dj_database_url
 
@@ -80,7 +91,7 @@ def database(*, default_sqlite: Path) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": default_sqlite,
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            "OPTIONS": dict(SQLITE_OPTIONS),
         }
     try:
         config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
@@ -88,4 +99,6 @@ def database(*, default_sqlite: Path) -> dict:
         raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from None
     if not config.get("ENGINE"):
         raise ImproperlyConfigured("DATABASE_URL names an unknown database engine.")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {**SQLITE_OPTIONS, **config.get("OPTIONS", {})}
     return config

@@ -341,6 +341,7 @@ def register() -> None:
             template="compliance/panels/filtering.html",
             visible=fm.may_see_filtering,
             context=_panel_context,
+            reads=(FilteringReview, MonitoringAlert, School),
             order=4,
         )
     )

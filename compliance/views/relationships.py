@@ -25,7 +25,7 @@ from compliance.forms_relationships import (
     DiscussionForm,
     EndForm,
 )
-from compliance.models import RelationshipDeclaration
+from compliance.models import PolicyReview, RelationshipDeclaration, StaffMember
 from compliance.policy import PolicyRule
 from compliance.transitions import Refused
 from compliance.views.base import RecordListView, conflict_response
@@ -253,6 +253,7 @@ def register() -> None:
             template="compliance/panels/relationships.html",
             visible=rel.may_declare,
             context=_panel_context,
+            reads=(RelationshipDeclaration, PolicyReview, StaffMember),
             order=6,
         )
     )

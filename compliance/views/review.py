@@ -631,6 +631,7 @@ def register_panels() -> None:
             template="compliance/panels/review_lead.html",
             visible=rs.may_plan,
             context=_lead_panel_context,
+            reads=(ActionPlanItem, Acknowledgement, StaffMember, PolicyReview, PolicyVersion),
             order=3,
         )
     )

@@ -273,6 +273,7 @@ def register_panels() -> None:
             template="devices/panels/confiscations.html",
             visible=access.may_record_confiscation,
             context=_held_panel_context,
+            reads=(Confiscation,),
             order=41,
         )
     )

@@ -53,7 +53,7 @@ from devices.forms_reception import (
     FindVisitorForm,
     SignInForm,
 )
-from devices.models import CallHome, Signature, VisitorDeviceAgreement
+from devices.models import Agreement, CallHome, Signature, VisitorDeviceAgreement
 from devices.pdf import signature_rows
 from devices.views.register import FilteredListView
 
@@ -548,6 +548,7 @@ def register_panels() -> None:
             template="devices/panels/reception.html",
             visible=may_see_on_site,
             context=_panel_context,
+            reads=(Agreement, Visit, VisitorDeviceAgreement),
             order=6,
         )
     )

@@ -308,6 +308,7 @@ def register_panels() -> None:
             template="devices/panels/devices.html",
             visible=access.may_manage_school_devices,
             context=_devices_panel_context,
+            reads=(SchoolDevice,),
             order=40,
         )
     )

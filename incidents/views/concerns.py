@@ -310,6 +310,7 @@ def register_panels() -> None:
             template="incidents/panels/concerns.html",
             visible=access.may_read_concerns,
             context=_panel_context,
+            reads=(LowLevelConcern, StaffMember),
             order=5,
         )
     )

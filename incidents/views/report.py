@@ -356,6 +356,7 @@ def register_panels() -> None:
             template="incidents/panels/report.html",
             visible=may_report,
             context=_panel_context,
+            reads=(Incident,),
             order=3,
         )
     )
