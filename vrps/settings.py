@@ -220,6 +220,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs each step of every PDF at INFO
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
         # logins, failed logins, lockouts, two-step verification and refused access: ids,
         # addresses and paths, never names, passwords or what was typed as a username
         "vrps.security": {"level": "INFO"},
