@@ -199,6 +199,32 @@ def _status_order(status: str | None) -> tuple[str, ...]:
     return ("-requested_at", "-pk")
 
 
+# The queue's rows are written from plain values (issue 8: each of the 25 rows otherwise
+# costs a URL reversal and three date filters in the template).
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _day(value: datetime.date) -> str:
+    """A day as the `date:"j M Y"` filter writes it: 7 Sep 2026."""
+    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
+
+
+def _queue_row(exemption: Exemption, detail_url: str) -> Exemption:
+    """One row of the queue: `_decorate`, and each cell as shown."""
+    _decorate(exemption)
+    exemption.detail_url = detail_url
+    exemption.subject_name = exemption.subject.full_name
+    learner = exemption.learner
+    exemption.form_class_name = str(learner.form_class) if learner and learner.form_class else ""
+    exemption.reason_shown = exemption.get_reason_kind_display() if exemption.reason_kind else ""
+    exemption.dates_shown = f"{_day(exemption.starts)} to {_day(exemption.ends)}"
+    review_on = exemption.review_on
+    exemption.review_shown = _day(review_on) if review_on and review_on != exemption.ends else ""
+    requested_on = timezone.localtime(exemption.requested_at).date()
+    exemption.requested_shown = f"{_day(requested_on)}, {_name(exemption.requested_by)}"
+    return exemption
+
+
 @require_GET
 def exemption_list(request):
     """The approvals queue: counts by status, filters, search by name, pages of 25."""
@@ -207,16 +233,24 @@ def exemption_list(request):
     status = filterset.form.cleaned_data.get("status") if filterset.is_valid() else None
     # the filters without the status: the counts on the tabs, then the rows of one tab
     narrowed = filterset.qs
-    counts = narrowed.aggregate(
-        **{value: Count("pk", filter=Q(status=value)) for value in Status.values}
+    # grouped rather than one filtered COUNT per status: a quarter of the time to build
+    counts = dict(
+        narrowed.order_by().values("status").annotate(n=Count("pk")).values_list("status", "n")
     )
+    found = sum(counts.values())
     rows = narrowed.filter(status=status) if status else narrowed
     rows = rows.select_related(
         "learner__form_class", "staff", "visitor", "category", "requested_by"
     ).order_by(*_status_order(status))
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    for exemption in page.object_list:
-        _decorate(exemption)
+    paginator = Paginator(rows, PAGE_SIZE)
+    # counted with the tabs just above: no second COUNT query for the pages
+    paginator.count = counts.get(status, 0) if status else found
+    page = paginator.get_page(request.GET.get("page"))
+    # one reversal for the page: every row's link differs only by its number
+    detail_url = reverse("devices:exemption_detail", args=[0]).removesuffix("0/")
+    page_rows = [
+        _queue_row(exemption, f"{detail_url}{exemption.pk}/") for exemption in page.object_list
+    ]
 
     query = request.GET.copy()
     query.pop("page", None)
@@ -225,14 +259,14 @@ def exemption_list(request):
     tabs = [
         {
             "label": "All",
-            "count": sum(counts.values()),
+            "count": found,
             "url": base.rstrip("?&"),
             "current": not status,
         }
     ] + [
         {
             "label": _STATUS_SHORT[value],
-            "count": counts[value],
+            "count": counts.get(value, 0),
             "url": f"{base}status={value}",
             "current": status == value,
         }
@@ -245,7 +279,9 @@ def exemption_list(request):
         "devices/exemption_list.html",
         {
             "filter": filterset,
+            "filter_fields": filterset.shown_fields(),
             "page_obj": page,
+            "rows": page_rows,
             "tabs": tabs,
             "query_string": page_query.urlencode(),
             "may_request": bool(_subjects_allowed(user)),
