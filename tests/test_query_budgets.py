@@ -83,11 +83,14 @@ PINNED: dict[str, tuple[int, str]] = {
     "devices:handin_uncollected": (_EVERY + 1, "uncollected devices"),
     "devices:handin_class": (_EVERY + 5, "the register of the busiest class, its exceptions"),
     "devices:confiscation_list": (_EVERY + 2, "confiscations"),
-    "devices:exemption_list": (_EVERY + 3, "the approvals queue"),
+    # the counts by status (their sum is the paginator's count), the page of rows
+    "devices:exemption_list": (_EVERY + 2, "the approvals queue"),
     "devices:reception": (_EVERY + 4, "the office desk"),
     "devices:reception_on_site": (_EVERY + 1, "visitors on site"),
     "devices:call_list": (_EVERY + 1, "calls home"),
-    "incidents:queue": (_EVERY + 7, "the triage queue"),
+    # the filter's locations and leads, the counts by status (their sum is the paginator's
+    # count), the page of rows, the learners on it, the LADO referrals overdue
+    "incidents:queue": (_EVERY + 6, "the triage queue"),
     "incidents:my_reports": (_EVERY + 2, "a reporter's own reports"),
     "incidents:search_list": (_EVERY + 2, "searches"),
     "incidents:concern_list": (_EVERY + 2, "low-level concerns"),
@@ -95,7 +98,9 @@ PINNED: dict[str, tuple[int, str]] = {
         _EVERY + 15,
         "the incident page (tests/test_incident_pages.py counts it part by part)",
     ),
-    "incidents:chronology": (_EVERY + 10, "a learner's chronology"),
+    # the learner; the access log, its row and history row in one transaction (here, inside
+    # the test's, a savepoint and its release: 2 more); one query per kind of record (7)
+    "incidents:chronology": (_EVERY + 1 + 2 + 2 + 7, "a learner's chronology"),
 }
 
 

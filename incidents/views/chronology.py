@@ -12,10 +12,14 @@ the cap, the page says so and from which date the list is complete.
 from __future__ import annotations
 
 import datetime
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -26,19 +30,19 @@ from compliance.models import Learner
 from compliance.services import record_access_log
 from devices.models import CallHome, Confiscation, Exemption, HandIn, HandInException
 from incidents.access import may_see_chronology
-from incidents.models import Involvement, Search
+from incidents.models import Incident, Involvement, Search
 
 # newest rows read of each kind; a primary-school child rarely comes near it
 PER_KIND = 200
 
 
-@dataclass(frozen=True)
-class Entry:
-    """One line of the chronology."""
+class Entry(TypedDict):
+    """One line of the chronology. A dict, not an object: a template tries a key before an
+    attribute, and each miss costs an exception (hundreds of lines, seven fields each)."""
 
     kind: str  # the badge
     at: datetime.datetime  # what the list is sorted by
-    day_only: bool  # show the date without a time
+    when: str  # `at` as the page shows it: the date, and the time unless a whole day
     title: str
     details: str
     status: str
@@ -51,173 +55,261 @@ class Truncated:
     complete_from: datetime.datetime
 
 
-def _aware(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+@functools.cache
+def _labels(model: type[Model], field: str) -> dict:
+    """A choice field's labels by value: what `get_<field>_display` reads, once."""
+    return dict(model._meta.get_field(field).flatchoices)
 
 
-def _incidents(learner: Learner) -> tuple[list[Entry], bool]:
+def _label(model: type[Model], field: str, value) -> str:
+    return str(_labels(model, field).get(value, value))
+
+
+class _Page:
+    """What every line repeats, worked out once a page: the timezone, and URLs (one
+    `reverse` a kind: each looks up the request's state, and a child's chronology may run
+    to hundreds of lines)."""
+
+    _PK = 987654321  # a stand-in for the record's key in its URL
+
+    def __init__(self) -> None:
+        self.timezone = timezone.get_current_timezone()
+
+    def when(self, moment: datetime.datetime) -> str:
+        return f"{moment.astimezone(self.timezone):%d/%m/%Y %H:%M}"
+
+    def day(self, day: datetime.date) -> tuple[datetime.datetime, str]:
+        """A day's place in the list (its local midnight), and how it is shown."""
+        at = datetime.datetime.combine(day, datetime.time.min, tzinfo=self.timezone)
+        return at, f"{day:%d/%m/%Y}"
+
+    def urls(self, name: str) -> Callable[[int], str]:
+        """`reverse(name, args=[pk])` for every pk, reversing once."""
+        url = reverse(name, args=[self._PK])
+        return lambda pk: url.replace(str(self._PK), str(pk))
+
+
+def _incidents(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
     rows = list(
         Involvement.objects.filter(learner=learner)
-        .select_related("incident", "incident__location")
-        .order_by("-incident__occurred_at", "-incident_id", "pk")[: PER_KIND + 1]
+        .order_by("-incident__occurred_at", "-incident_id", "pk")
+        .values_list(
+            "incident_id",
+            "part",
+            "incident__reference",
+            "incident__category",
+            "incident__occurred_at",
+            "incident__status",
+            "incident__location__name",
+        )[: PER_KIND + 1]
     )
     more = len(rows) > PER_KIND
     # a learner may be involved twice in one incident (say, affected and witness)
     parts: dict[int, list[str]] = {}
     incidents = {}
-    for row in rows[:PER_KIND]:
-        incidents.setdefault(row.incident_id, row.incident)
-        parts.setdefault(row.incident_id, []).append(row.get_part_display())
+    for pk, part, *incident in rows[:PER_KIND]:
+        incidents.setdefault(pk, incident)
+        parts.setdefault(pk, []).append(_label(Involvement, "part", part))
+    url = page.urls("incidents:incident_detail")
     entries = [
         Entry(
             kind="Incident",
-            at=incident.occurred_at,
-            day_only=False,
-            title=f"{incident.reference}: {incident.get_category_display()}",
-            details=f"Their part: {'; '.join(parts[pk])}. Where: {incident.location.name}.",
-            status=incident.get_status_display(),
-            url=reverse("incidents:incident_detail", args=[pk]),
+            at=occurred_at,
+            when=page.when(occurred_at),
+            title=f"{reference}: {_label(Incident, 'category', category)}",
+            details=f"Their part: {'; '.join(parts[pk])}. Where: {location}.",
+            status=_label(Incident, "status", status),
+            url=url(pk),
         )
-        for pk, incident in incidents.items()
+        for pk, (reference, category, occurred_at, status, location) in incidents.items()
     ]
     return entries, more
 
 
-def _searches(learner: Learner) -> tuple[list[Entry], bool]:
+def _searches(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
     rows = list(
         Search.objects.filter(learner=learner)
-        .select_related("incident")
-        .order_by("-searched_at", "-pk")[: PER_KIND + 1]
+        .order_by("-searched_at", "-pk")
+        .values_list(
+            "pk",
+            "searched_at",
+            "device",
+            "incident__reference",
+            "found_nothing",
+            "outcome",
+            "parents_told_at",
+        )[: PER_KIND + 1]
     )
+    url = page.urls("incidents:search_detail")
     entries = [
         Entry(
             kind="Search",
-            at=search.searched_at,
-            day_only=False,
-            title=f"Search of {search.device} ({search.incident.reference})",
-            details="Nothing was found." if search.found_nothing else "Something was found.",
-            status=search.get_outcome_display()
-            + ("" if search.parents_told_at else "; parents not yet told"),
-            url=reverse("incidents:search_detail", args=[search.pk]),
+            at=searched_at,
+            when=page.when(searched_at),
+            title=f"Search of {device} ({reference})",
+            details="Nothing was found." if found_nothing else "Something was found.",
+            status=_label(Search, "outcome", outcome)
+            + ("" if parents_told_at else "; parents not yet told"),
+            url=url(pk),
         )
-        for search in rows[:PER_KIND]
+        for pk, searched_at, device, reference, found_nothing, outcome, parents_told_at in rows[
+            :PER_KIND
+        ]
     ]
     return entries, len(rows) > PER_KIND
 
 
-def _exemptions(learner: Learner) -> tuple[list[Entry], bool]:
+def _exemptions(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
     rows = list(
         Exemption.objects.filter(learner=learner)
-        .select_related("category")
-        .order_by("-requested_at", "-pk")[: PER_KIND + 1]
+        .order_by("-requested_at", "-pk")
+        .values_list("pk", "requested_at", "kind", "category__name", "starts", "ends", "status")[
+            : PER_KIND + 1
+        ]
     )
+    url = page.urls("devices:exemption_detail")
     entries = [
         Entry(
             kind="Exemption",
-            at=exemption.requested_at,
-            day_only=False,
-            title=f"{exemption.get_kind_display()}: {exemption.category.name}",
-            details=f"From {exemption.starts:%d/%m/%Y} to {exemption.ends:%d/%m/%Y}.",
-            status=exemption.get_status_display(),
-            url=reverse("devices:exemption_detail", args=[exemption.pk]),
+            at=requested_at,
+            when=page.when(requested_at),
+            title=f"{_label(Exemption, 'kind', kind)}: {category}",
+            details=f"From {starts:%d/%m/%Y} to {ends:%d/%m/%Y}.",
+            status=_label(Exemption, "status", status),
+            url=url(pk),
         )
-        for exemption in rows[:PER_KIND]
+        for pk, requested_at, kind, category, starts, ends, status in rows[:PER_KIND]
     ]
     return entries, len(rows) > PER_KIND
 
 
-def _confiscations(learner: Learner) -> tuple[list[Entry], bool]:
+def _confiscations(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
     rows = list(
         Confiscation.objects.filter(learner=learner)
-        .select_related("category")
-        .order_by("-taken_at", "-pk")[: PER_KIND + 1]
+        .order_by("-taken_at", "-pk")
+        .values_list("pk", "taken_at", "category__name", "description", "reason", "status")[
+            : PER_KIND + 1
+        ]
     )
+    url = page.urls("devices:confiscation_detail")
     entries = [
         Entry(
             kind="Confiscation",
-            at=confiscation.taken_at,
-            day_only=False,
-            title=f"{confiscation.category.name}: {confiscation.description}",
-            details=confiscation.reason,
-            status=confiscation.get_status_display(),
-            url=reverse("devices:confiscation_detail", args=[confiscation.pk]),
+            at=taken_at,
+            when=page.when(taken_at),
+            title=f"{category}: {description}",
+            details=reason,
+            status=_label(Confiscation, "status", status),
+            url=url(pk),
         )
-        for confiscation in rows[:PER_KIND]
+        for pk, taken_at, category, description, reason, status in rows[:PER_KIND]
     ]
     return entries, len(rows) > PER_KIND
 
 
-def _uncollected(learner: Learner) -> tuple[list[Entry], bool]:
+def _uncollected(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
     """Devices handed in and never collected, on days before today (today's may still be)."""
     rows = list(
         HandIn.objects.filter(
             learner=learner, collected_at__isnull=True, day__lt=timezone.localdate()
-        ).order_by("-day", "-pk")[: PER_KIND + 1]
+        )
+        .order_by("-day", "-pk")
+        .values_list("day", "handed_in_at", "switched_off")[: PER_KIND + 1]
     )
     uncollected = reverse("devices:handin_uncollected")
-    entries = [
-        Entry(
-            kind="Uncollected device",
-            at=_aware(hand_in.day),
-            day_only=True,
-            title="Handed in and not collected",
-            details=f"Handed in {timezone.localtime(hand_in.handed_in_at):%H:%M}"
-            + ("" if hand_in.switched_off else ", not switched off")
-            + ".",
-            status="Not collected",
-            url=f"{uncollected}?{urlencode({'date': hand_in.day.isoformat()})}",
+    entries = []
+    for day, handed_in_at, switched_off in rows[:PER_KIND]:
+        at, when = page.day(day)
+        entries.append(
+            Entry(
+                kind="Uncollected device",
+                at=at,
+                when=when,
+                title="Handed in and not collected",
+                details=f"Handed in {handed_in_at.astimezone(page.timezone):%H:%M}"
+                + ("" if switched_off else ", not switched off")
+                + ".",
+                status="Not collected",
+                url=f"{uncollected}?{urlencode({'date': day.isoformat()})}",
+            )
         )
-        for hand_in in rows[:PER_KIND]
-    ]
     return entries, len(rows) > PER_KIND
 
 
-def _calls_home(learner: Learner) -> tuple[list[Entry], bool]:
+def _calls_home(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
     """Calls staff made home for the learner, or took from home for them (section 6)."""
     rows = list(
         CallHome.objects.filter(learner=learner)
-        .select_related("caller", "contact")
-        .order_by("-called_at", "-pk")[: PER_KIND + 1]
+        .order_by("-called_at", "-pk")
+        .values_list(
+            "pk",
+            "called_at",
+            "direction",
+            "contact_id",
+            "contact__first_name",
+            "contact__last_name",
+            "contact_name",
+            "reason",
+            "caller__first_name",
+            "caller__last_name",
+            "outcome",
+        )[: PER_KIND + 1]
     )
-    entries = [
-        Entry(
-            kind="Call home",
-            at=call.called_at,
-            day_only=False,
-            title=f"{call.get_direction_display()}: {call.whom}",
-            details=f"{call.reason} ({call.caller.full_name})",
-            status=call.get_outcome_display(),
-            url=reverse("devices:call_detail", args=[call.pk]),
+    url = page.urls("devices:call_detail")
+    entries = []
+    for (
+        pk,
+        called_at,
+        direction,
+        contact,
+        contact_first,
+        contact_last,
+        contact_name,
+        reason,
+        caller_first,
+        caller_last,
+        outcome,
+    ) in rows[:PER_KIND]:
+        # as `CallHome.whom`: the parent on record, or the name taken down
+        whom = f"{contact_first} {contact_last}" if contact else contact_name
+        entries.append(
+            Entry(
+                kind="Call home",
+                at=called_at,
+                when=page.when(called_at),
+                title=f"{_label(CallHome, 'direction', direction)}: {whom}",
+                details=f"{reason} ({caller_first} {caller_last})",
+                status=_label(CallHome, "outcome", outcome),
+                url=url(pk),
+            )
         )
-        for call in rows[:PER_KIND]
-    ]
     return entries, len(rows) > PER_KIND
 
 
-def _register_exceptions(learner: Learner) -> tuple[list[Entry], bool]:
+def _register_exceptions(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
     """Days the learner's phone was out of step with the school's approach (not locked away,
     pouch not sealed, seen or used, brought in): a pattern the DSL may need to see."""
     rows = list(
         HandInException.objects.filter(learner=learner)
-        .select_related("learner__form_class")
-        .order_by("-day", "-pk")[: PER_KIND + 1]
+        .order_by("-day", "-pk")
+        .values_list("day", "kind", "details", "approach")[: PER_KIND + 1]
     )
+    # the register of the learner's class now, on the day
+    register = ""
+    if learner.form_class_id is not None:
+        register = reverse("devices:handin_class", args=[learner.form_class_id])
     entries = []
-    for exception in rows[:PER_KIND]:
-        form_class = exception.learner.form_class_id
-        url = ""
-        if form_class is not None:
-            url = reverse("devices:handin_class", args=[form_class])
-            url += f"?{urlencode({'date': exception.day.isoformat()})}"
+    for day, kind, details, approach in rows[:PER_KIND]:
+        at, when = page.day(day)
         entries.append(
             Entry(
                 kind="Register exception",
-                at=_aware(exception.day),
-                day_only=True,
-                title=exception.get_kind_display(),
-                details=exception.details,
-                status=exception.get_approach_display(),
-                url=url,
+                at=at,
+                when=when,
+                title=_label(HandInException, "kind", kind),
+                details=details,
+                status=_label(HandInException, "approach", approach),
+                url=f"{register}?{urlencode({'date': day.isoformat()})}" if register else "",
             )
         )
     return entries, len(rows) > PER_KIND
@@ -238,12 +330,13 @@ def chronology_for(learner: Learner) -> tuple[list[Entry], list[Truncated]]:
     """Every kind, merged newest first; and which kinds were cut at `PER_KIND`."""
     entries: list[Entry] = []
     truncated: list[Truncated] = []
+    page = _Page()
     for label, read in KINDS:
-        found, more = read(learner)
+        found, more = read(learner, page)
         entries.extend(found)
         if more:
-            truncated.append(Truncated(label, min(entry.at for entry in found)))
-    entries.sort(key=lambda entry: entry.at, reverse=True)
+            truncated.append(Truncated(label, min(entry["at"] for entry in found)))
+    entries.sort(key=lambda entry: entry["at"], reverse=True)
     return entries, truncated
 
 
