@@ -12,6 +12,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
+from simple_history import utils
 from simple_history.models import ModelChange
 
 TYPE_LABEL = {"+": "Created", "~": "Changed", "-": "Deleted"}
@@ -69,11 +70,41 @@ def _field(model: type[Model], name: str):
         return None
 
 
-def _raw_changes(record, previous) -> list:
-    # the version counter (compliance.concurrency) changes on every save: not news
+def _m2m_links(records: list) -> dict[str, dict[int, list[dict]]]:
+    """For each many-to-many field the history tracks: every history row's links, as
+    `diff_against` compares them. One query a field for all the rows (`diff_against` asks
+    twice for each pair of rows)."""
+    if len(records) < 2:
+        return {}
+    links = {}
+    for field in getattr(records[0], "_history_m2m_fields", ()):
+        through = getattr(records[0], field.name).model
+        # the order and the columns diff_against uses
+        order = utils.get_m2m_reverse_field_name(field)
+        names = [
+            f.name
+            for f in through._meta.fields
+            if f.editable and f.name not in ("id", "m2m_history_id", "history")
+        ]
+        by_record: dict[int, list[dict]] = {record.history_id: [] for record in records}
+        rows = through.objects.filter(history_id__in=list(by_record)).order_by(order)
+        for row in rows.values("history_id", *names):
+            by_record[row.pop("history_id")].append(row)
+        links[field.name] = by_record
+    return links
+
+
+def _raw_changes(record, previous, links: dict[str, dict[int, list[dict]]]) -> list:
     if previous is None:
         return []
-    changes = [c for c in record.diff_against(previous).changes if c.field != "version"]
+    # many-to-many fields from the links read for every row at once
+    diff = record.diff_against(previous, excluded_fields=list(links))
+    # the version counter (compliance.concurrency) changes on every save: not news
+    changes = [c for c in diff.changes if c.field != "version"]
+    for name, by_record in links.items():
+        old, new = by_record[previous.history_id], by_record[record.history_id]
+        if old != new:
+            changes.append(ModelChange(name, old, new))
     # diff_against skips fields that are not editable, which are the ones the transition
     # functions set (status, who decided, when): those matter most in an audit
     seen = {c.field for c in changes}
@@ -105,8 +136,9 @@ def history_entries(records: list, model: type[Model]) -> list[dict]:
     """
     raw = []
     previous = None
+    links = _m2m_links(records)
     for record in records:
-        raw.append((record, _raw_changes(record, previous)))
+        raw.append((record, _raw_changes(record, previous, links)))
         previous = record
     wanted: dict[type[Model], set] = {}
     for _, changes in raw:

@@ -445,19 +445,31 @@ def lado_overdue(incident: Incident, *, now: datetime.datetime | None = None) ->
     return (now or timezone.now()) > due
 
 
-def close_blockers(incident: Incident) -> list[str]:
+def close_blockers(
+    incident: Incident,
+    *,
+    searches: list[Search] | None = None,
+    told: bool | None = None,
+    has_debrief: bool | None = None,
+) -> list[str]:
     """What stops this incident from closing, in words; empty when it may close.
 
-    Reads the incident's people, referrals, debrief, searches (with their confiscations)
-    and parents told: the incident page has them prefetched, so asks nothing again."""
+    The incident page passes what it has already read (the searches with their
+    confiscations, whether parents were told, whether there is a debrief), and its
+    people and referrals are prefetched; anything not passed is read here."""
     blockers = []
     referrals = {r.agency for r in incident.referrals.all()}
     learners = [p for p in incident.people.all() if p.learner_id]
     staff_subjects = [
         p for p in incident.people.all() if p.staff_id and p.part == Involvement.Part.SUBJECT
     ]
-    searches = list(incident.searches.all())
-    if not hasattr(incident, "debrief"):
+    if searches is None:
+        searches = list(incident.searches.select_related("confiscation"))
+    if told is None:
+        told = incident.parent_contacts.exists()
+    if has_debrief is None:
+        has_debrief = Debrief.objects.filter(incident=incident).exists()
+    if not has_debrief:
         blockers.append("The debrief has not been recorded (section 9).")
     if incident.suspected_illegal:
         if Referral.Agency.POLICE not in referrals:
@@ -475,11 +487,7 @@ def close_blockers(incident: Incident) -> list[str]:
         blockers.append("An allegation against a member of staff: record the referral to the LADO.")
     if staff_subjects and not incident.conduct_outcome.strip():
         blockers.append("A staff breach: record the outcome under the code of conduct.")
-    if (
-        learners
-        and not incident.parent_contacts.all()
-        and not (incident.parents_not_told_reason.strip())
-    ):
+    if learners and not told and not incident.parents_not_told_reason.strip():
         blockers.append(
             "Record that parents or carers were told (who, when, how), or why they were not."
         )

@@ -662,16 +662,16 @@ def _grow_incident(incident, users, community, n: int) -> None:
 
 # The incident (location, reporter, assignee joined): 1; the access log written in one
 # transaction, its row and its history row: 2, and in a test (inside the test's own
-# transaction) the savepoint and its release: 2; the people (each with when it was added)
-# and the referrals: 2; the debrief, its attendees, its actions: 3; the notes, the searches
-# (their confiscations joined), the parent contacts, the files: 4; the incident's history
-# (who joined): 1; for each version of the incident after the first, its policies and the
-# version before's: 2 x 3 (simple_history diffs many-to-many fields row by row, so this
-# grows with the incident's own versions, a handful in its life, never with its notes,
-# people or searches); the policies: 1; who has opened it: 1. What stops it closing reads
-# what is already loaded: 0. Only the open step's form is made (here "close", which offers
-# no choices); a folded step fetches its form when opened: 0.
-INCIDENT_QUERIES = _EVERY_PAGE + 1 + 2 + 2 + 2 + 3 + 4 + 1 + 2 * 3 + 1 + 1
+# transaction) the savepoint and its release: 2; which kinds of record it has: 1; then one
+# query for each kind it has: the people (each with when it was added) and the referrals:
+# 2; the debrief, its attendees, its actions: 3; the notes, the searches (their
+# confiscations joined), the parent contacts: 3 (it has no files and no linked policies
+# here: 0); the incident's history (who joined): 1; the policies linked at every version of
+# it, all versions at once: 1 (compliance.history; simple_history alone diffs many-to-many
+# fields two queries for each pair of versions); who has opened it: 1. What stops it
+# closing reads what is already loaded: 0. Only the open step's form is made (here "close",
+# which offers no choices); a folded step fetches its form when opened: 0.
+INCIDENT_QUERIES = _EVERY_PAGE + 1 + 2 + 2 + 1 + 2 + 3 + 3 + 1 + 1 + 1
 
 
 def test_the_incident_page_runs_a_fixed_number_of_queries(client, users, community):

@@ -8,7 +8,9 @@ import re
 import pytest
 from django.urls import reverse
 
+from compliance.services import record_access_log
 from incidents.models import Incident
+from incidents.views.incident import ACCESS_LOG_SHOWN
 from tests.test_incident_workflow import advance, report
 
 pytestmark = pytest.mark.django_db
@@ -101,3 +103,15 @@ def test_only_those_who_handle_it_fetch_a_form(client, users, investigating, rol
     response = client.get(url, **HTMX)
     assert response.status_code in (403, 404)
     assert 'name="part"' not in response.content.decode()
+
+
+def test_the_dsl_sees_the_latest_openings_and_a_link_to_them_all(client, users, investigating):
+    for _ in range(ACCESS_LOG_SHOWN + 2):
+        record_access_log(user=users["deputy_dsl"], record=investigating)
+    client.force_login(users["dsl"])
+    page = _page(client, investigating)
+    log = page.split('data-testid="access-log"')[1].split("</table>")[0]
+    assert log.count("<tr><td") == ACCESS_LOG_SHOWN
+    assert log.count("Alice Hawksley") == 1  # this opening, the newest, first
+    assert f"Showing the latest {ACCESS_LOG_SHOWN}." in page
+    assert reverse("compliance:access_log") + f"?record={investigating.pk}" in page

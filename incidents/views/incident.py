@@ -26,7 +26,8 @@ from operator import attrgetter
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Prefetch, Q, Subquery, prefetch_related_objects
+from django.db import connections, router
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -68,6 +69,7 @@ from incidents.models import (
     Debrief,
     Incident,
     Involvement,
+    Note,
     ParentContact,
     Referral,
     Search,
@@ -76,7 +78,8 @@ from incidents.views.queue import STATUS_TONE
 
 Status = Incident.Status
 OPEN_STATUSES = (Status.TRIAGED, Status.INVESTIGATING, Status.AWAITING_DEBRIEF)
-ACCESS_LOG_SHOWN = 50
+# the latest openings shown on the page; the full access log is a link away
+ACCESS_LOG_SHOWN = 10
 
 # The rules each step carries out, quoted where the DSL acts -------------------------------
 
@@ -637,35 +640,62 @@ def _in_order(rows, *fields) -> list:
     return sorted(rows, key=attrgetter(*fields))
 
 
+# The kinds of record an incident may have: the relation's name, and the model holding them.
+_KINDS = {
+    "people": Involvement,
+    "referrals": Referral,
+    "debrief": Debrief,
+    "searches": Search,
+    "parent_contacts": ParentContact,
+    "notes": Note,
+    "attachments": Attachment,
+    "policies": Incident.policies.through,
+}
+
+
+def _kinds_recorded(incident: Incident) -> set[str]:
+    """Which kinds of record the incident has, in one query of indexed lookups: the page
+    then asks nothing of the kinds it has none of (most, early in an incident's life)."""
+    connection = connections[router.db_for_read(Incident)]
+    quote = connection.ops.quote_name
+    parts = [
+        # names and tables are this module's own, quoted; the incident's key is a parameter
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} "  # noqa: S608
+        f"WHERE {quote(model._meta.get_field('incident').column)} = %s)"
+        for name, model in _KINDS.items()
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), [incident.pk] * len(parts))
+        return {row[0] for row in cursor.fetchall()}
+
+
 def _load(incident: Incident) -> dict:
-    """Everything recorded on the incident, one query per kind, however much there is."""
-    people = (
-        Involvement.objects.select_related("learner__form_class", "staff", "visitor", "added_by")
-        .annotate(added_at=_added_at(Involvement))
-        .order_by()
-    )
-    debrief = (
-        Debrief.objects.select_related("recorded_by")
-        .annotate(recorded_at=_added_at(Debrief))
-        .order_by()
-    )
-    searches = Search.objects.select_related(
-        "learner", "led_by", "second_staff", "consent_parent", "confiscation__category"
-    ).select_related("confiscation__taken_by")
-    # read once here; close_blockers and lado_overdue use them without asking again
+    """Everything recorded on the incident: one query to see which kinds it has, then one
+    query for each of those, however much there is."""
+    present = _kinds_recorded(incident)
+
+    def of_kind(name: str, queryset: QuerySet, *order: str) -> list:
+        return _in_order(queryset.order_by(), *order) if name in present else []
+
+    people = Involvement.objects.select_related(
+        "learner__form_class", "staff", "visitor", "added_by"
+    ).annotate(added_at=_added_at(Involvement))
+    # read once here; lado_overdue uses them without asking again
     prefetch_related_objects(
         [incident],
-        Prefetch("people", queryset=people),
+        Prefetch("people", queryset=people.order_by() if "people" in present else people.none()),
         Prefetch("referrals", queryset=Referral.objects.select_related("made_by").order_by()),
-        Prefetch("debrief", queryset=debrief),
-        "debrief__attendees",
-        Prefetch("searches", queryset=searches.order_by()),
-        Prefetch(
-            "parent_contacts",
-            queryset=ParentContact.objects.select_related("parent", "told_by").order_by(),
-        ),
     )
-    debrief = getattr(incident, "debrief", None)
+    debrief = None
+    if "debrief" in present:
+        found = (
+            Debrief.objects.filter(incident=incident)
+            .select_related("recorded_by")
+            .prefetch_related("attendees")
+            .annotate(recorded_at=_added_at(Debrief))
+            .order_by()
+        )
+        debrief = next(iter(found), None)
     actions = []
     if debrief is not None:
         actions = _in_order(
@@ -677,19 +707,26 @@ def _load(incident: Incident) -> dict:
             "due",
             "pk",
         )
+    searches = incident.searches.select_related(
+        "learner", "led_by", "second_staff", "consent_parent", "confiscation__category"
+    ).select_related("confiscation__taken_by")
     return {
         "incident": incident,
         "people": _in_order(incident.people.all(), "part", "pk"),
         "referrals": _in_order(incident.referrals.all(), "made_at", "pk"),
-        "notes": _in_order(
-            incident.notes.select_related("written_by").order_by(), "written_at", "pk"
+        "notes": of_kind("notes", incident.notes.select_related("written_by"), "written_at", "pk"),
+        "searches": of_kind("searches", searches, "searched_at", "pk"),
+        "contacts": of_kind(
+            "parent_contacts",
+            incident.parent_contacts.select_related("parent", "told_by"),
+            "told_at",
+            "pk",
         ),
-        "searches": _in_order(incident.searches.all(), "searched_at", "pk"),
-        "contacts": _in_order(incident.parent_contacts.all(), "told_at", "pk"),
         "debrief": debrief,
         "actions": actions,
-        "attachments": _in_order(
-            incident.attachments.select_related("uploaded_by", "removed_by").order_by(),
+        "attachments": of_kind(
+            "attachments",
+            incident.attachments.select_related("uploaded_by", "removed_by"),
             "uploaded_at",
             "pk",
         ),
@@ -698,7 +735,7 @@ def _load(incident: Incident) -> dict:
             "history_date",
             "history_id",
         ),
-        "policies": list(incident.policies.all()),
+        "policies": list(incident.policies.all()) if "policies" in present else [],
     }
 
 
@@ -777,7 +814,14 @@ def _page(
         "lado_due": services.lado_referral_due(incident),
         "lado_made": lado_made[0] if lado_made else None,
         "lado_overdue": services.lado_overdue(incident),
-        "blockers": services.close_blockers(incident) if open_now else None,
+        "blockers": services.close_blockers(
+            incident,
+            searches=records["searches"],
+            told=bool(records["contacts"]),
+            has_debrief=records["debrief"] is not None,
+        )
+        if open_now
+        else None,
         "search_url": _url("incidents:search_add", incident.pk)
         if has_role(user, *services.SEARCH_LEADS) and open_now and learners
         else "",
