@@ -63,10 +63,16 @@ def test_database_url(monkeypatch, tmp_path):
     monkeypatch.delenv("DATABASE_URL", raising=False)
     config = env.database(default_sqlite=tmp_path / "db.sqlite3")
     assert config["ENGINE"] == "django.db.backends.sqlite3"
+    # write-ahead log; a writer takes the lock when its transaction begins (ADR 0013)
+    assert config["OPTIONS"]["init_command"] == "PRAGMA journal_mode=WAL;"
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'other.sqlite3'}")
+    assert env.database(default_sqlite=tmp_path / "db.sqlite3")["OPTIONS"] == env.SQLITE_OPTIONS
     monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example:5432/vrps")
     config = env.database(default_sqlite=tmp_path / "db.sqlite3")
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["NAME"] == "vrps"
+    assert config["OPTIONS"]["options"] == "-c enable_memoize=off"
     monkeypatch.setenv("DATABASE_URL", "nonsense://what")
     with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
         env.database(default_sqlite=tmp_path / "db.sqlite3")
