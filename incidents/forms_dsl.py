@@ -200,10 +200,9 @@ class Choices:
 
 def leads_queryset() -> QuerySet:
     """Who an incident may be assigned to: the DSL, deputies and the headteacher."""
-    return (
-        User.objects.filter(is_active=True, groups__name__in=[*LEADS, Role.HEADTEACHER])
-        .distinct()
-        .order_by("first_name", "last_name", "username")
+    holders = User.groups.through.objects.filter(group__name__in=[*LEADS, Role.HEADTEACHER])
+    return User.objects.filter(is_active=True, pk__in=holders.values("user_id")).order_by(
+        "first_name", "last_name", "username"
     )
 
 

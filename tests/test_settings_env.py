@@ -73,6 +73,7 @@ def test_database_url(monkeypatch, tmp_path):
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["NAME"] == "vrps"
     assert config["OPTIONS"]["options"] == "-c enable_memoize=off"
+    assert config["DISABLE_SERVER_SIDE_CURSORS"] is True
     monkeypatch.setenv("DATABASE_URL", "nonsense://what")
     with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
         env.database(default_sqlite=tmp_path / "db.sqlite3")

@@ -111,4 +111,8 @@ def database(*, default_sqlite: Path) -> dict:
     elif "postgresql" in config["ENGINE"]:
         options = config.setdefault("OPTIONS", {})
         options["options"] = f"{POSTGRESQL_SETTINGS} {options.get('options', '')}".strip()
+        # a form's choices are read with .iterator(), which on PostgreSQL declares a
+        # server-side cursor (DECLARE, FETCH, CLOSE: three round trips for a short list);
+        # the lists here are short, and a connection pooler may not keep such cursors
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config
