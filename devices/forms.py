@@ -7,8 +7,6 @@ checked again, and finally, by the transition functions in `devices.services`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
@@ -380,43 +378,6 @@ class ExemptionFilter(django_filters.FilterSet):
 
     def filter_nothing(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset
-
-    def shown_fields(self) -> list[ShownField]:
-        """The filter's fields as plain values for devices/exemption_filter_form.html.
-
-        The queue is a page kept fast (issue 8): crispy's `as_crispy_field` costs about 2 ms a
-        field, so the template writes crispy's Bootstrap markup itself from these."""
-        shown = []
-        for bound in self.form:
-            value = bound.value()
-            value = "" if value is None else str(value)
-            choices = None
-            if isinstance(bound.field, forms.ChoiceField):
-                choices = [(str(v), label, str(v) == value) for v, label in bound.field.choices]
-            shown.append(
-                ShownField(
-                    name=bound.html_name,
-                    id=bound.auto_id,
-                    label=str(bound.label),
-                    value=value,
-                    choices=choices,
-                    errors=list(bound.errors),
-                )
-            )
-        return shown
-
-
-@dataclass(frozen=True)
-class ShownField:
-    """One filter field: a text box, or a select when it has `choices` (value, label,
-    selected); `errors` are shown next to it."""
-
-    name: str
-    id: str
-    label: str
-    value: str
-    choices: list[tuple[str, str, bool]] | None
-    errors: list[str]
 
 
 # The daily register's exceptions (section 6, and the school's approach to phones).

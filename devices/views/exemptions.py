@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from compliance import services as compliance_services
 from compliance.access import has_role, visible
 from compliance.dashboard import Panel, register_panel
+from compliance.filters import filter_fields
 from compliance.models import ParentCarer, RecordAccess, StaffMember, User, Visitor
 from compliance.policy import PolicyRule
 from compliance.roles import Role
@@ -279,7 +280,7 @@ def exemption_list(request):
         "devices/exemption_list.html",
         {
             "filter": filterset,
-            "filter_fields": filterset.shown_fields(),
+            "filter_fields": filter_fields(filterset.form),
             "page_obj": page,
             "rows": page_rows,
             "tabs": tabs,

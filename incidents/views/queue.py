@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime
 from typing import TypedDict
 
-from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
@@ -32,6 +31,7 @@ from django.views.decorators.http import require_GET
 
 from compliance.access import has_role
 from compliance.dashboard import Panel, register_panel
+from compliance.filters import filter_fields
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
 from incidents.access import incidents_for, may_triage_queue, staff_matters
@@ -138,55 +138,6 @@ def _lado_states(
         if state == "overdue" and incident.status != Status.CLOSED:
             overdue.append(incident)
     return states, overdue
-
-
-class FilterField(TypedDict):
-    """One of the filter form's fields, ready to write out by hand: crispy-forms renders
-    the same markup at a few milliseconds a field, and the queue is opened all day. (A
-    dict, as `Row`.)"""
-
-    id: str
-    name: str
-    label: str
-    kind: str  # "select", or the input's type ("text", "date")
-    css: str
-    value: str | None  # an input's value attribute (None: no attribute)
-    options: list[tuple[str, str, bool]]  # a select's (value, label, selected)
-    errors: list[str]
-
-
-def filter_fields(form: forms.Form) -> list[FilterField]:
-    """The form's fields as Django's widgets would render them: the same names, ids,
-    values, options and selections, with crispy's classes and error ids."""
-    fields = []
-    for bound in form:
-        widget = bound.field.widget
-        shown = widget.format_value(bound.value())
-        options: list[tuple[str, str, bool]] = []
-        if isinstance(widget, forms.Select):
-            kind, css, value = "select", "select form-select", None
-            selected = set(shown)
-            for option, label in widget.choices:
-                option = str(option)
-                options.append((option, str(label), option in selected))
-                selected.discard(option)  # as Django: a value selects its first option only
-        else:
-            kind = widget.input_type
-            css = f"{type(widget).__name__.lower()} form-control"
-            value = None if shown is None else str(shown)
-        fields.append(
-            FilterField(
-                id=bound.auto_id,
-                name=bound.html_name,
-                label=str(bound.label),
-                kind=kind,
-                css=css,
-                value=value,
-                options=options,
-                errors=list(bound.errors),
-            )
-        )
-    return fields
 
 
 class Row(TypedDict):
