@@ -83,8 +83,9 @@ PINNED: dict[str, tuple[int, str]] = {
     "devices:handin_uncollected": (_EVERY + 1, "uncollected devices"),
     "devices:handin_class": (_EVERY + 5, "the register of the busiest class, its exceptions"),
     "devices:confiscation_list": (_EVERY + 2, "confiscations"),
-    # the counts by status (their sum is the paginator's count), the page of rows
-    "devices:exemption_list": (_EVERY + 2, "the approvals queue"),
+    # the counts by status (their sum is the paginator's count), the page of rows, the
+    # staff and the visitors on it
+    "devices:exemption_list": (_EVERY + 2 + 2, "the approvals queue"),
     "devices:reception": (_EVERY + 4, "the office desk"),
     "devices:reception_on_site": (_EVERY + 1, "visitors on site"),
     "devices:call_list": (_EVERY + 1, "calls home"),
