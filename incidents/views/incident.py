@@ -3,9 +3,12 @@ with dated notes under it; the people involved and the policies it is handled un
 timeline of everything that has happened since, oldest first, as a court would read it;
 what still stops it from closing; and the steps this user may take now.
 
-Each step is a POST-only view with a small form that calls one transition function in
-`incidents.services`. A refusal comes back to this page as a message with its reason, and
-the form that was sent is shown again as it was typed. Every opening of the page (and every
+Each step (`incidents.steps`) is taken by a POST to its own URL, with a small form that
+calls one transition function in `incidents.services`. Only the next step comes with its
+form; a folded step's form is fetched by a GET to the same URL when it is opened (htmx), or
+without script the page comes back with it open (`?step=`). A refusal comes back to this
+page as a message with its reason, and the form that was sent is shown again as it was
+typed. The timeline is built by `incidents.timeline`. Every opening of the page (and every
 re-showing after a refused step) is a read of a confidential record: it is logged, and the
 DSL sees that log here.
 
@@ -18,9 +21,6 @@ named; anyone else gets 404, or 403 for a role that sees no incident
 
 from __future__ import annotations
 
-import datetime
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from operator import attrgetter
 
 from django.contrib import messages
@@ -28,21 +28,17 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, path, reverse
-from django.utils import timezone
+from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance.access import has_role, may_view_audit
-from compliance.history import history_entries
 from compliance.models import (
     ActionPlanItem,
     RecordAccess,
 )
 from compliance.policy import RULES as POLICY_RULES
-from compliance.policy import PolicyRule
 from compliance.roles import Role
 from compliance.services import record_access_log
 from compliance.transitions import Refused
@@ -51,17 +47,7 @@ from incidents.access import get_incident, may_triage_queue
 from incidents.forms_dsl import (
     AttachmentRemoveForm,
     Choices,
-    ConductForm,
-    DebriefForm,
-    EscalateForm,
     NoteForm,
-    ParentsNotToldForm,
-    ParentsToldForm,
-    PersonForm,
-    ReferralForm,
-    StepForm,
-    TriageForm,
-    user_label,
 )
 from incidents.forms_report import no_files_guidance
 from incidents.models import (
@@ -74,555 +60,21 @@ from incidents.models import (
     Referral,
     Search,
 )
+from incidents.steps import (
+    LEARNER_ILLEGAL_RULE,
+    OPEN_STATUSES,
+    SEARCH_RULE,
+    STAFF_ILLEGAL_RULE,
+    STEPS,
+    Shown,
+    step_keys,
+)
+from incidents.timeline import HISTORY_RELATED, timeline, url_or_blank
 from incidents.views.queue import STATUS_TONE
 
 Status = Incident.Status
-OPEN_STATUSES = (Status.TRIAGED, Status.INVESTIGATING, Status.AWAITING_DEBRIEF)
 # the latest openings shown on the page; the full access log is a link away
 ACCESS_LOG_SHOWN = 10
-
-# The rules each step carries out, quoted where the DSL acts -------------------------------
-
-TRIAGE_RULE = PolicyRule(
-    "9",
-    "Responding to policy breaches",
-    "All members of the community are informed of the need to report policy breaches or "
-    "concerns in line with existing school policies and procedures. This includes: child "
-    "protection, code of conduct and behaviour for learning and conduct policy.",
-)
-CHILD_AT_RISK_RULE = PolicyRule(
-    "6",
-    "Learners use of mobile and smart technology",
-    "Where there is a concern that a child is at risk of harm, we will respond in line with "
-    "our child protection policy.",
-)
-LEARNER_ILLEGAL_RULE = PolicyRule(
-    "6",
-    "Learners use of mobile and smart technology",
-    "If there is suspicion that material on a learner's personal device or mobile phone may "
-    "be illegal, or may provide evidence relating to a criminal offence, the device will be "
-    "handed over to the police for further investigation.",
-)
-STAFF_ILLEGAL_RULE = PolicyRule(
-    "5",
-    "Staff use of mobile and smart technology",
-    "If a member of staff is thought to have illegal content saved or stored on a mobile "
-    "phone or personal device or have committed a criminal offence using a personal device "
-    "or mobile phone, the police will be contacted and the LADO (Local Authority Designated "
-    "Officer) will be informed in line with our allegations policy.",
-)
-PARENTS_RULE = PolicyRule(
-    "6",
-    "Learners use of mobile and smart technology",
-    "Concerns regarding policy breaches by learners will be shared with parents/carers as "
-    "appropriate.",
-)
-CONDUCT_RULE = PolicyRule(
-    "5",
-    "Staff use of mobile and smart technology",
-    "If a member of staff breaches our policy, action will be taken in line with our staff "
-    "code of conduct and grievance policy.",
-)
-DEBRIEF_RULE = PolicyRule(
-    "9",
-    "Responding to policy breaches",
-    "After any investigations are completed, leadership staff will debrief, identify lessons "
-    "learnt and implement any policy or curriculum changes, as required.",
-)
-SEARCH_RULE = PolicyRule(
-    "6",
-    "Learners use of mobile and smart technology",
-    "Learners' mobile phones or devices may be searched (by 2 members of staff where "
-    "possible) by a DSL and/or the headteacher, with the consent of the learner or a "
-    "parent/carer.",
-)
-
-
-def _url(name: str, *args) -> str:
-    """The URL, or "" while the page it names is not there (searches are built elsewhere)."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return ""
-
-
-# The steps ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Step:
-    title: str
-    url_name: str
-    button: str
-    make_form: Callable[..., Form]
-    run: Callable[[object, Incident, dict], str]  # (user, incident, data) -> what was done
-    rule: PolicyRule | None = None
-    tone: str = "primary"
-    note: str = ""
-
-
-def _triage(user, incident: Incident, data: dict) -> str:
-    done = services.incident_triage(
-        incident=incident,
-        by=user,
-        category=data["category"],
-        child_at_risk=data["child_at_risk"],
-        suspected_illegal=data["suspected_illegal"],
-        staff_allegation=data["staff_allegation"],
-        assignee=data["assignee"],
-        policies=data["policies"],
-    )
-    said = [f"Triaged {done.reference}: assigned to {user_label(done.assignee)}."]
-    if done.child_at_risk:
-        said.append("Escalated under the child protection policy; the DSL has been alerted.")
-    if done.staff_allegation:
-        due = timezone.localtime(services.lado_referral_due(done))
-        said.append(f"Refer it to the LADO by {due:%d/%m/%Y %H:%M}.")
-    return " ".join(said)
-
-
-def _escalate(user, incident: Incident, data: dict) -> str:
-    services.incident_escalate(incident=incident, by=user, **data)
-    return "Raised: " + ", ".join(EscalateForm.base_fields[n].label.lower() for n in data) + "."
-
-
-def _person(user, incident: Incident, data: dict) -> str:
-    person = services.Person(
-        part=data["part"],
-        learner=data.get("learner"),
-        staff=data.get("staff"),
-        visitor=data.get("visitor"),
-    )
-    involvement = services.person_add(incident=incident, person=person, by=user)
-    return f"Added {involvement.person} ({involvement.get_part_display().lower()})."
-
-
-def _referral(user, incident: Incident, data: dict) -> str:
-    referral = services.referral_record(incident=incident, by=user, **data)
-    return f"Recorded: {referral.get_agency_display()}."
-
-
-def _parents_told(user, incident: Incident, data: dict) -> str:
-    contact = services.parent_contact_record(incident=incident, by=user, **data)
-    return f"Recorded that {contact.parent} was told ({contact.get_how_display().lower()})."
-
-
-def _investigate(user, incident: Incident, data: dict) -> str:
-    services.incident_start_investigation(incident=incident, by=user)
-    return "The investigation has started."
-
-
-def _ready(user, incident: Incident, data: dict) -> str:
-    services.incident_ready_for_debrief(incident=incident, by=user)
-    return "The investigation is complete: next, the debrief."
-
-
-def _close(user, incident: Incident, data: dict) -> str:
-    closed = services.incident_close(incident=incident, by=user)
-    return f"{closed.reference} is closed."
-
-
-def _parents_not_told(user, incident: Incident, data: dict) -> str:
-    services.parents_not_told(incident=incident, by=user, reason=data["reason"])
-    return "Recorded why parents or carers were not told."
-
-
-def _conduct(user, incident: Incident, data: dict) -> str:
-    services.conduct_outcome_record(incident=incident, by=user, outcome=data["outcome"])
-    return "Recorded the code of conduct outcome."
-
-
-def _note(user, incident: Incident, data: dict) -> str:
-    services.note_add(incident=incident, by=user, text=data["text"])
-    return "Note added."
-
-
-def _debrief(user, incident: Incident, data: dict) -> str:
-    services.debrief_record(
-        incident=incident,
-        by=user,
-        held_on=data["held_on"],
-        attendees=data["attendees"],
-        lessons=data["lessons"],
-        policy_changes=data["policy_changes"],
-        curriculum_changes=data["curriculum_changes"],
-        actions=data["actions"],
-    )
-    count = len(data["actions"])
-    return f"Debrief recorded; {count} action{'s' if count != 1 else ''} added to the action plan."
-
-
-STEPS: dict[str, Step] = {
-    "triage": Step(
-        "Triage",
-        "incidents:incident_triage",
-        "Triage",
-        lambda o, **kw: TriageForm(
-            incident=o.incident,
-            leads=o.leads,
-            policies=o.policies,
-            current_policies=o.current_policies,
-            **kw,
-        ),
-        _triage,
-        TRIAGE_RULE,
-    ),
-    "investigate": Step(
-        "Start the investigation",
-        "incidents:incident_investigate",
-        "Start the investigation",
-        lambda o, **kw: StepForm(**kw),
-        _investigate,
-    ),
-    "ready": Step(
-        "The investigation is complete",
-        "incidents:incident_ready",
-        "Move to the debrief",
-        lambda o, **kw: StepForm(**kw),
-        _ready,
-        DEBRIEF_RULE,
-    ),
-    "debrief": Step(
-        "Record the debrief",
-        "incidents:incident_debrief",
-        "Record the debrief",
-        lambda o, **kw: DebriefForm(staff=o.staff, **kw),
-        _debrief,
-        DEBRIEF_RULE,
-        note="Each policy or curriculum change becomes an action on the school's action plan, "
-        "with an owner and a due date.",
-    ),
-    "close": Step(
-        "Close the incident",
-        "incidents:incident_close",
-        "Close the incident",
-        lambda o, **kw: StepForm(**kw),
-        _close,
-        DEBRIEF_RULE,
-        tone="success",
-    ),
-    "referral": Step(
-        "Record a referral or advice sought",
-        "incidents:incident_referral",
-        "Record it",
-        lambda o, **kw: ReferralForm(**kw),
-        _referral,
-        POLICY_RULES["breaches"],
-        note="Police, the LADO, children's social care, or advice from the Education "
-        "Safeguarding Service.",
-    ),
-    "parents_told": Step(
-        "Parents or carers told",
-        "incidents:incident_parents_told",
-        "Record that they were told",
-        lambda o, **kw: ParentsToldForm(parents=o.parents, **kw),
-        _parents_told,
-        PARENTS_RULE,
-    ),
-    "parents_not_told": Step(
-        "Parents or carers not told",
-        "incidents:incident_parents_not_told",
-        "Record why not",
-        lambda o, **kw: ParentsNotToldForm(**kw),
-        _parents_not_told,
-        PARENTS_RULE,
-        tone="secondary",
-    ),
-    "conduct": Step(
-        "Code of conduct outcome",
-        "incidents:incident_conduct",
-        "Record the outcome",
-        lambda o, **kw: ConductForm(**kw),
-        _conduct,
-        CONDUCT_RULE,
-    ),
-    "person": Step(
-        "Add a person involved",
-        "incidents:incident_person",
-        "Add them",
-        lambda o, **kw: PersonForm(learners=o.learners, staff=o.staff, visitors=o.visitors, **kw),
-        _person,
-        tone="secondary",
-    ),
-    "escalate": Step(
-        "Raise a flag found later",
-        "incidents:incident_escalate",
-        "Raise it",
-        lambda o, **kw: EscalateForm(incident=o.incident, **kw),
-        _escalate,
-        CHILD_AT_RISK_RULE,
-        tone="danger",
-        note="Flags are raised, never lowered. Each adds what must be done before it can close.",
-    ),
-    "note": Step(
-        "Add a note",
-        "incidents:incident_note",
-        "Add the note",
-        lambda o, **kw: NoteForm(**kw),
-        _note,
-        tone="secondary",
-    ),
-}
-
-
-@dataclass
-class Shown:
-    """A step as the page offers it: its form (typed in, after a refusal), open or not."""
-
-    key: str
-    step: Step
-    form: Form
-    url: str
-    open: bool = False
-
-
-def _step_keys(
-    user, incident: Incident, *, learners: bool, staff: bool, has_debrief: bool
-) -> list[str]:
-    """The steps a handler may take now, the next step of the workflow first. The services
-    decide; this only chooses which forms the page offers."""
-    status = incident.status
-    keys = {
-        Status.REPORTED: ["triage"],
-        Status.TRIAGED: ["investigate"],
-        Status.INVESTIGATING: ["ready"],
-        Status.AWAITING_DEBRIEF: ([] if has_debrief else ["debrief"]) + ["close"],
-    }.get(status, [])
-    if status in OPEN_STATUSES:
-        keys.append("referral")
-        if learners:
-            keys += ["parents_told", "parents_not_told"]
-        if staff and has_role(user, Role.HEADTEACHER):
-            keys.append("conduct")
-    if status != Status.CLOSED:
-        keys.append("person")
-    if status in OPEN_STATUSES:
-        keys.append("escalate")
-    return keys
-
-
-# The timeline ---------------------------------------------------------------------------
-
-
-@dataclass
-class Event:
-    when: datetime.datetime
-    title: str
-    kind: str
-    who: str = ""
-    lines: list[str] = field(default_factory=list)
-    changes: list[dict] = field(default_factory=list)
-    link: str = ""
-    link_label: str = ""
-    tone: str = "secondary"
-
-
-_STATUS_TITLES = {
-    Status.TRIAGED: "Triaged",
-    Status.INVESTIGATING: "Investigation started",
-    Status.AWAITING_DEBRIEF: "Investigation complete: awaiting the debrief",
-    Status.CLOSED: "Closed",
-}
-# what a change to the incident is called, when its status did not change
-_CHANGE_TITLES = [
-    ("child_at_risk", "Flag raised", "danger"),
-    ("suspected_illegal", "Flag raised", "danger"),
-    ("staff_allegation", "Flag raised", "danger"),
-    ("conduct_outcome", "Code of conduct outcome recorded", "secondary"),
-    ("parents_not_told_reason", "Recorded why parents or carers were not told", "info"),
-    ("account", "The reporter corrected their account (before triage)", "warning"),
-    ("category", "Category changed", "secondary"),
-    ("policies", "Policies it is handled under changed", "secondary"),
-]
-_FIELD_NAMES = {
-    str(f.verbose_name): f.name for f in Incident._meta.get_fields() if hasattr(f, "verbose_name")
-}
-# Set only by the transitions (not editable): compliance.history compares them from the
-# history rows; the people they name are fetched with the rows.
-_WORKFLOW_FIELDS = [
-    f
-    for f in Incident._meta.concrete_fields
-    if not f.editable and f.name not in {"id", "reference", "reported_at", "version"}
-]
-HISTORY_RELATED = [f.name for f in _WORKFLOW_FIELDS if f.is_relation]
-
-
-def _who(user) -> str:
-    return user_label(user) if user is not None else ""
-
-
-def _local(moment: datetime.datetime) -> str:
-    return f"{timezone.localtime(moment):%d/%m/%Y %H:%M}"
-
-
-def _history_events(records: list, incident: Incident) -> list[Event]:
-    """The incident's own changes: reported, each status, each flag, outcome and reason."""
-    events = []
-    for record, entry in zip(records, history_entries(records, Incident), strict=True):
-        changes = entry["changes"]
-        who = _who(entry["who"])
-        if entry["type"] == "Created":
-            reporter = who or _who(incident.reported_by)
-            events.append(Event(entry["when"], "Reported", "status", reporter, tone="warning"))
-            continue
-        names = {_FIELD_NAMES.get(str(row["field"]), "") for row in changes}
-        if not names:
-            continue  # saved with nothing new (a flag raised twice)
-        if "status" in names:
-            title, tone = _STATUS_TITLES.get(record.status, "Status changed"), "primary"
-        else:
-            title, tone = next(
-                ((t, tone) for name, t, tone in _CHANGE_TITLES if name in names),
-                ("Changed", "secondary"),
-            )
-        events.append(Event(entry["when"], title, "status", who, changes=changes, tone=tone))
-    return events
-
-
-def _search_events(search: Search) -> list[Event]:
-    witness = (
-        f"Second member of staff: {search.second_staff}"
-        if search.second_staff
-        else f"No second member of staff: {search.no_second_reason}"
-    )
-    consent = f"Consent: {search.consent_parent or 'the learner'} ({search.consent_how})"
-    told = (
-        f"Parents told {_local(search.parents_told_at)}"
-        if search.parents_told_at
-        else "Parents not yet told of the search"
-    )
-    found = "Nothing found" if search.found_nothing else f"Found: {search.found}"
-    lines = [f"{search.device}, at {search.place}", witness, consent, found]
-    lines += [search.get_deletion_display(), search.get_outcome_display(), told]
-    events = [
-        Event(
-            search.searched_at,
-            f"Device searched: {search.learner.full_name}",
-            "search",
-            _who(search.led_by),
-            lines,
-            link=_url("incidents:search_detail", search.pk),
-            link_label=f"Search #{search.pk}",
-            tone="primary",
-        )
-    ]
-    taken = search.confiscation
-    if taken is not None:
-        custody = f"Confiscation #{taken.pk} and its chain of custody"
-        events.append(
-            Event(
-                taken.taken_at,
-                f"Device confiscated: {taken.category}",
-                "confiscation",
-                taken.taken_by.full_name,
-                [taken.description, taken.get_status_display()],
-                link=taken.get_absolute_url(),
-                link_label=custody,
-            )
-        )
-        if taken.handed_to_police_at:
-            police = [f"Officer: {taken.police_officer}", f"Reference: {taken.police_reference}"]
-            events.append(
-                Event(
-                    taken.handed_to_police_at,
-                    "Device handed to the police",
-                    "confiscation",
-                    lines=police,
-                    link=taken.get_absolute_url(),
-                    link_label=custody,
-                    tone="danger",
-                )
-            )
-    return events
-
-
-def _referral_event(referral: Referral) -> Event:
-    advice = referral.agency == Referral.Agency.ESS
-    lines = [
-        f"Spoke to {referral.contact}",
-        f"Their reference: {referral.reference}" if referral.reference else "",
-        f"Advice: {referral.advice}" if referral.advice else "",
-        f"Outcome: {referral.outcome}" if referral.outcome else "",
-    ]
-    serious = referral.agency in (Referral.Agency.POLICE, Referral.Agency.LADO)
-    return Event(
-        referral.made_at,
-        ("Advice sought: " if advice else "Referral: ") + referral.get_agency_display(),
-        "referral",
-        _who(referral.made_by),
-        [line for line in lines if line],
-        tone="danger" if serious else "primary",
-    )
-
-
-def _debrief_event(debrief: Debrief, actions: list[ActionPlanItem]) -> Event:
-    lines = [
-        f"Held on {debrief.held_on:%d/%m/%Y}",
-        "Attended: " + ", ".join(s.full_name for s in debrief.attendees.all()),
-        f"Lessons learnt: {debrief.lessons}",
-        f"Policy changes: {debrief.policy_changes}" if debrief.policy_changes else "",
-        f"Curriculum changes: {debrief.curriculum_changes}" if debrief.curriculum_changes else "",
-    ]
-    lines += [f"Action: {a.description} ({a.owner}, due {a.due:%d/%m/%Y})" for a in actions]
-    noon = datetime.datetime.combine(debrief.held_on, datetime.time(12))
-    when = debrief.recorded_at or timezone.make_aware(noon)
-    return Event(when, "Debrief", "debrief", _who(debrief.recorded_by), lines, tone="success")
-
-
-def _timeline(records: dict) -> list[Event]:
-    """Everything that has happened, oldest first (a court reads it in that order)."""
-    events = _history_events(records["history"], records["incident"])
-    events += [
-        Event(n.written_at, "Note added", "note", _who(n.written_by), [n.text], tone="info")
-        for n in records["notes"]
-    ]
-    events += [
-        Event(
-            p.added_at,
-            "Person added",
-            "person",
-            _who(p.added_by),
-            [f"{p.person} ({p.part})"],
-        )
-        for p in records["people"]
-        if p.added_at is not None
-    ]
-    for search in records["searches"]:
-        events += _search_events(search)
-    events += [_referral_event(r) for r in records["referrals"]]
-    events += [
-        Event(
-            c.told_at,
-            f"Parent or carer told: {c.parent}",
-            "parents",
-            _who(c.told_by),
-            [c.get_how_display(), c.summary],
-            tone="info",
-        )
-        for c in records["contacts"]
-    ]
-    if records["debrief"] is not None:
-        events.append(_debrief_event(records["debrief"], records["actions"]))
-    for a in records["attachments"]:
-        events.append(
-            Event(
-                a.uploaded_at, f"File attached: {a.description}", "attachment", _who(a.uploaded_by)
-            )
-        )
-        if a.removed_at:
-            events.append(
-                Event(
-                    a.removed_at,
-                    f"File removed: {a.description}",
-                    "attachment",
-                    _who(a.removed_by),
-                    [a.removal_reason],
-                    tone="danger",
-                )
-            )
-    events.sort(key=lambda event: event.when)
-    return events
-
 
 # The page -------------------------------------------------------------------------------
 
@@ -740,7 +192,7 @@ def _load(incident: Incident) -> dict:
 
 
 def _offered(user, incident: Incident, people: list[Involvement], has_debrief: bool) -> list:
-    return _step_keys(
+    return step_keys(
         user,
         incident,
         learners=any(p.learner_id for p in people),
@@ -803,7 +255,7 @@ def _page(
         "notes": records["notes"],
         "people": records["people"],
         "policies": records["policies"],
-        "timeline": _timeline(records),
+        "timeline": timeline(records),
         "attachments": records["attachments"],
         "may_remove_files": has_role(user, Role.DSL),
         "remove_forms": {
@@ -822,7 +274,7 @@ def _page(
         )
         if open_now
         else None,
-        "search_url": _url("incidents:search_add", incident.pk)
+        "search_url": url_or_blank("incidents:search_add", incident.pk)
         if has_role(user, *services.SEARCH_LEADS) and open_now and learners
         else "",
         "search_rule": SEARCH_RULE,
