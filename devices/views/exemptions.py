@@ -28,6 +28,7 @@ from compliance import services as compliance_services
 from compliance.access import has_role, visible
 from compliance.dashboard import Panel, register_panel
 from compliance.filters import filter_fields
+from compliance.listing import short_day, url_maker
 from compliance.models import ParentCarer, RecordAccess, StaffMember, User, Visitor
 from compliance.policy import PolicyRule
 from compliance.roles import Role
@@ -200,29 +201,22 @@ def _status_order(status: str | None) -> tuple[str, ...]:
     return ("-requested_at", "-pk")
 
 
-# The queue's rows are written from plain values (issue 8: each of the 25 rows otherwise
-# costs a URL reversal and three date filters in the template).
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def _day(value: datetime.date) -> str:
-    """A day as the `date:"j M Y"` filter writes it: 7 Sep 2026."""
-    return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
-
-
 def _queue_row(exemption: Exemption, detail_url: str) -> Exemption:
-    """One row of the queue: `_decorate`, and each cell as shown."""
+    """One row of the queue: `_decorate`, and each cell as shown (compliance.listing: each
+    of the 25 rows otherwise costs a URL reversal and three date filters in the template)."""
     _decorate(exemption)
     exemption.detail_url = detail_url
     exemption.subject_name = exemption.subject.full_name
     learner = exemption.learner
     exemption.form_class_name = str(learner.form_class) if learner and learner.form_class else ""
     exemption.reason_shown = exemption.get_reason_kind_display() if exemption.reason_kind else ""
-    exemption.dates_shown = f"{_day(exemption.starts)} to {_day(exemption.ends)}"
+    exemption.dates_shown = f"{short_day(exemption.starts)} to {short_day(exemption.ends)}"
     review_on = exemption.review_on
-    exemption.review_shown = _day(review_on) if review_on and review_on != exemption.ends else ""
+    exemption.review_shown = (
+        short_day(review_on) if review_on and review_on != exemption.ends else ""
+    )
     requested_on = timezone.localtime(exemption.requested_at).date()
-    exemption.requested_shown = f"{_day(requested_on)}, {_name(exemption.requested_by)}"
+    exemption.requested_shown = f"{short_day(requested_on)}, {_name(exemption.requested_by)}"
     return exemption
 
 
@@ -251,11 +245,8 @@ def exemption_list(request):
     # counted with the tabs just above: no second COUNT query for the pages
     paginator.count = counts.get(status, 0) if status else found
     page = paginator.get_page(request.GET.get("page"))
-    # one reversal for the page: every row's link differs only by its number
-    detail_url = reverse("devices:exemption_detail", args=[0]).removesuffix("0/")
-    page_rows = [
-        _queue_row(exemption, f"{detail_url}{exemption.pk}/") for exemption in page.object_list
-    ]
+    detail_url = url_maker("devices:exemption_detail")
+    page_rows = [_queue_row(exemption, detail_url(exemption.pk)) for exemption in page.object_list]
 
     query = request.GET.copy()
     query.pop("page", None)

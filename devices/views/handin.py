@@ -23,6 +23,7 @@ and (day, learner) indexes).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -52,6 +53,7 @@ from django.views.decorators.http import require_GET, require_POST
 from compliance import access as community_access
 from compliance.access import has_role
 from compliance.dashboard import Panel, register_panel
+from compliance.listing import url_maker
 from compliance.models import FormClass, Learner, ParentCarer, PhoneApproach, Relationship
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
@@ -417,14 +419,11 @@ def _approach_context(request: HttpRequest) -> dict:
     }
 
 
-_ANY_PK = 987654321
-
-
-def _action_urls() -> dict[str, str]:
-    """The URL of each action on a row, with `{pk}` for the learner's (or exception's)
-    number: reversed once for the page rather than up to four times for each row."""
+def _action_urls() -> dict[str, Callable[[object], str]]:
+    """The URL of each action on a row, for a learner's (or exception's) number: reversed
+    once for the page rather than up to four times for each row."""
     return {
-        name: reverse(f"devices:handin_{name}", args=[_ANY_PK]).replace(str(_ANY_PK), "{pk}")
+        name: url_maker(f"devices:handin_{name}")
         for name in ("mark", "undo", "collect", "exception", "exception_withdraw")
     }
 
@@ -438,19 +437,19 @@ def _parent_label(parent: ParentCarer) -> str:
     return f"{parent.full_name} ({role})"
 
 
-def _prepare(row: Row, urls: dict[str, str]) -> None:
+def _prepare(row: Row, urls: dict[str, Callable[[object], str]]) -> None:
     """Set what the row template writes (see `Row`)."""
     learner, hand_in = row.learner, row.hand_in
     pk = row.pk = str(learner.pk)
     row.name = f"{learner.last_name}, {learner.first_name}"
     row.full_name = escape(learner.full_name)
-    row.mark_url = urls["mark"].format(pk=pk)
-    row.undo_url = urls["undo"].format(pk=pk)
-    row.collect_url = urls["collect"].format(pk=pk)
-    row.exception_url = urls["exception"].format(pk=pk)
+    row.mark_url = urls["mark"](pk)
+    row.undo_url = urls["undo"](pk)
+    row.collect_url = urls["collect"](pk)
+    row.exception_url = urls["exception"](pk)
     row.parent_options = [(str(parent.pk), _parent_label(parent)) for parent in row.parents]
     for exception in row.exceptions:
-        exception.withdraw_url = urls["exception_withdraw"].format(pk=exception.pk)
+        exception.withdraw_url = urls["exception_withdraw"](exception.pk)
     if hand_in is None:
         return
     row.handed_in_time = timezone.localtime(hand_in.handed_in_at).strftime("%H:%M")

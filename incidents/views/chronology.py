@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypedDict
 from urllib.parse import urlencode
@@ -26,6 +25,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from compliance.listing import url_maker
 from compliance.models import Learner
 from compliance.services import record_access_log
 from devices.models import CallHome, Confiscation, Exemption, HandIn, HandInException
@@ -66,11 +66,9 @@ def _label(model: type[Model], field: str, value) -> str:
 
 
 class _Page:
-    """What every line repeats, worked out once a page: the timezone, and URLs (one
-    `reverse` a kind: each looks up the request's state, and a child's chronology may run
-    to hundreds of lines)."""
-
-    _PK = 987654321  # a stand-in for the record's key in its URL
+    """What every line repeats, worked out once a page: the timezone (each line's URL is
+    made by `compliance.listing.url_maker`, one `reverse` a kind: a child's chronology may
+    run to hundreds of lines)."""
 
     def __init__(self) -> None:
         self.timezone = timezone.get_current_timezone()
@@ -82,11 +80,6 @@ class _Page:
         """A day's place in the list (its local midnight), and how it is shown."""
         at = datetime.datetime.combine(day, datetime.time.min, tzinfo=self.timezone)
         return at, f"{day:%d/%m/%Y}"
-
-    def urls(self, name: str) -> Callable[[int], str]:
-        """`reverse(name, args=[pk])` for every pk, reversing once."""
-        url = reverse(name, args=[self._PK])
-        return lambda pk: url.replace(str(self._PK), str(pk))
 
 
 def _incidents(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
@@ -110,7 +103,7 @@ def _incidents(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
     for pk, part, *incident in rows[:PER_KIND]:
         incidents.setdefault(pk, incident)
         parts.setdefault(pk, []).append(_label(Involvement, "part", part))
-    url = page.urls("incidents:incident_detail")
+    url = url_maker("incidents:incident_detail")
     entries = [
         Entry(
             kind="Incident",
@@ -140,7 +133,7 @@ def _searches(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
             "parents_told_at",
         )[: PER_KIND + 1]
     )
-    url = page.urls("incidents:search_detail")
+    url = url_maker("incidents:search_detail")
     entries = [
         Entry(
             kind="Search",
@@ -167,7 +160,7 @@ def _exemptions(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
             : PER_KIND + 1
         ]
     )
-    url = page.urls("devices:exemption_detail")
+    url = url_maker("devices:exemption_detail")
     entries = [
         Entry(
             kind="Exemption",
@@ -191,7 +184,7 @@ def _confiscations(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
             : PER_KIND + 1
         ]
     )
-    url = page.urls("devices:confiscation_detail")
+    url = url_maker("devices:confiscation_detail")
     entries = [
         Entry(
             kind="Confiscation",
@@ -255,7 +248,7 @@ def _calls_home(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
             "outcome",
         )[: PER_KIND + 1]
     )
-    url = page.urls("devices:call_detail")
+    url = url_maker("devices:call_detail")
     entries = []
     for (
         pk,

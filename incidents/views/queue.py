@@ -10,8 +10,8 @@ The page runs a fixed number of queries however many incidents there are: the co
 status (which also give the paginator its count), the page's rows (as values), the
 learners named on them, and one query for the LADO state of the page's allegations and
 the overdue ones (each with its first LADO referral); the filter's choices. The filters
-are written out by `queue_filter.html`, not crispy-forms, and each row's text is worked
-out here: the queue is opened all day (issue 8).
+are written out by `includes/filter_form_light.html`, not crispy-forms, and each row's
+text is worked out here: the queue is opened all day (issue 8).
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dates import MONTHS_3
 from django.views.decorators.http import require_GET
 
 from compliance.access import has_role
 from compliance.dashboard import Panel, register_panel
 from compliance.filters import filter_fields
+from compliance.listing import short_day, url_maker
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
 from incidents.access import incidents_for, may_triage_queue, staff_matters
@@ -160,26 +160,6 @@ class Row(TypedDict):
     assignee: str
 
 
-class _Formatter:
-    """What every row repeats, worked out once a page: a template's `date:"j M Y, H:i"`
-    and an incident's URL. (`reverse`, the timezone and the month names each look up the
-    request's state; fifty times a page that cost more than the rest of the rows.)"""
-
-    _PK = 987654321  # a stand-in for the incident's key in its URL
-
-    def __init__(self) -> None:
-        self.timezone = timezone.get_current_timezone()
-        self.months = [""] + [str(MONTHS_3[month]).title() for month in range(1, 13)]
-        self.detail = reverse("incidents:incident_detail", args=[self._PK])
-
-    def when(self, moment: datetime.datetime) -> str:
-        local = moment.astimezone(self.timezone)
-        return f"{local.day} {self.months[local.month]} {local:%Y, %H:%M}"
-
-    def url(self, pk: int) -> str:
-        return self.detail.replace(str(self._PK), str(pk))
-
-
 def _learner_names(incident_pks: list[int]) -> dict[int, str]:
     """The learners involved in each incident, by surname, in one query."""
     names: dict[int, list[str]] = {}
@@ -204,13 +184,20 @@ def _assignee(incident) -> str:
 def _rows(incidents: list, lado: dict[int, str]) -> list[Row]:
     """The page's rows, from named `ROW_FIELDS` values, with their LADO states."""
     learners = _learner_names([incident.pk for incident in incidents])
-    shown = _Formatter()
+    url = url_maker("incidents:incident_detail")
+    # as `date:"j M Y, H:i"` (the current timezone looked up once, not for every cell)
+    here = timezone.get_current_timezone()
+
+    def when(moment: datetime.datetime) -> str:
+        local = moment.astimezone(here)
+        return f"{short_day(local)}, {local:%H:%M}"
+
     return [
         Row(
-            url=shown.url(incident.pk),
+            url=url(incident.pk),
             reference=incident.reference,
-            reported=shown.when(incident.reported_at),
-            occurred=shown.when(incident.occurred_at),
+            reported=when(incident.reported_at),
+            occurred=when(incident.occurred_at),
             category=CATEGORY_LABELS.get(incident.category, incident.category),
             location=incident.location__name,
             learners=learners.get(incident.pk, "—"),
