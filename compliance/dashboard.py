@@ -29,11 +29,11 @@ class Panel:
     visible: Callable[[object], bool]
     context: Callable[[HttpRequest], dict] = field(default=lambda request: {})
     order: int = 100
-    # The models whose records the context counts or lists. When given, the context is
-    # kept (ADR 0013) until a record of one of them changes (each change writes a history
-    # row), the day or the user's roles change, or PANEL_SECONDS pass; it must then depend
-    # only on these, the user and the date.
-    # (or a function giving them, for a panel whose records other apps register)
+    # The models whose records the context counts or lists (or a function giving them, for
+    # a panel whose records other apps register). When given, the context is kept (ADR
+    # 0013) until a record of one of them changes (each change writes a history row), the
+    # day or the user's roles change, or PANEL_SECONDS pass; it must then depend only on
+    # these, the user and the date.
     reads: tuple[type[Model], ...] | Callable[[], Iterable[type[Model]]] = ()
 
     def models_read(self) -> tuple[type[Model], ...]:
@@ -51,15 +51,16 @@ def register_panel(panel: Panel) -> None:
 def panels_for(request: HttpRequest) -> list[tuple[Panel, dict]]:
     shown = [p for p in _PANELS.values() if p.visible(request.user)]
     shown.sort(key=lambda p: (p.order, p.key))
-    newest = _newest_changes({model for panel in shown for model in panel.models_read()})
-    return [(panel, _context(panel, request, newest)) for panel in shown]
+    reads = {panel.key: panel.models_read() for panel in shown}
+    newest = _newest_changes({model for models in reads.values() for model in models})
+    return [(panel, _context(panel, reads[panel.key], request, newest)) for panel in shown]
 
 
 def _newest_changes(models: set[type[Model]]) -> dict[type[Model], int | None]:
     """The newest history row of each model, in one query (each an indexed maximum)."""
     if not models:
         return {}
-    ordered = sorted(models, key=lambda model: model._meta.label)
+    ordered = sorted(models, key=lambda model: model._meta.label)  # the same SQL each time
     tables = [model.history.model._meta.db_table for model in ordered]
     connection = connections[router.db_for_read(ordered[0])]
     quote = connection.ops.quote_name
@@ -72,8 +73,7 @@ def _newest_changes(models: set[type[Model]]) -> dict[type[Model], int | None]:
     return dict(zip(ordered, row, strict=True))
 
 
-def _context(panel: Panel, request: HttpRequest, newest: dict) -> dict:
-    reads = panel.models_read()
+def _context(panel: Panel, reads: tuple, request: HttpRequest, newest: dict) -> dict:
     if not reads:
         return panel.context(request)
     user = request.user
