@@ -11,12 +11,28 @@ import datetime
 from collections.abc import Callable
 
 from django.urls import reverse
+from django.utils import timezone
 
 # a stand-in for a record's key in a reversed URL
 _PLACEHOLDER = 987654321
 
 # the month abbreviations as the `date` filter's "M" writes them (the site is in English)
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# and as its "F" writes them
+FULL_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def url_maker(name: str) -> Callable[[object], str]:
@@ -28,3 +44,14 @@ def url_maker(name: str) -> Callable[[object], str]:
 def short_day(day: datetime.date) -> str:
     """A day as `date:"j M Y"` writes it: 7 Sep 2026."""
     return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
+def day_and_time(moment: datetime.datetime) -> str:
+    """A moment in local time as `date:"j F Y, H:i"` writes it: 7 September 2026, 09:05."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {FULL_MONTHS[local.month - 1]} {local.year}, {local:%H:%M}"
+
+
+def iso_moment(moment: datetime.datetime) -> str:
+    """A moment in local time as `date:"c"` writes it, for a <time> element's datetime."""
+    return timezone.localtime(moment).isoformat()

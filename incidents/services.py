@@ -435,11 +435,20 @@ def lado_referral_due(incident: Incident) -> datetime.datetime | None:
     return working_days_after(start, 1)
 
 
-def lado_overdue(incident: Incident, *, now: datetime.datetime | None = None) -> bool:
+def lado_overdue(
+    incident: Incident,
+    *,
+    now: datetime.datetime | None = None,
+    referrals: list[Referral] | None = None,
+) -> bool:
+    """Whether the LADO referral is late (made late, or not made and due); the incident
+    page passes the referrals it has already read."""
     due = lado_referral_due(incident)
     if due is None:
         return False
-    made = [r for r in incident.referrals.all() if r.agency == Referral.Agency.LADO]
+    if referrals is None:
+        referrals = list(incident.referrals.all())
+    made = [r for r in referrals if r.agency == Referral.Agency.LADO]
     if made:
         return min(r.made_at for r in made) > due
     return (now or timezone.now()) > due
@@ -448,21 +457,25 @@ def lado_overdue(incident: Incident, *, now: datetime.datetime | None = None) ->
 def close_blockers(
     incident: Incident,
     *,
+    people: list[Involvement] | None = None,
+    referrals: list[Referral] | None = None,
     searches: list[Search] | None = None,
     told: bool | None = None,
     has_debrief: bool | None = None,
 ) -> list[str]:
     """What stops this incident from closing, in words; empty when it may close.
 
-    The incident page passes what it has already read (the searches with their
-    confiscations, whether parents were told, whether there is a debrief), and its
-    people and referrals are prefetched; anything not passed is read here."""
+    The incident page passes what it has already read (the people, the referrals, the
+    searches with their confiscations, whether parents were told, whether there is a
+    debrief); anything not passed is read here."""
     blockers = []
-    referrals = {r.agency for r in incident.referrals.all()}
-    learners = [p for p in incident.people.all() if p.learner_id]
-    staff_subjects = [
-        p for p in incident.people.all() if p.staff_id and p.part == Involvement.Part.SUBJECT
-    ]
+    if people is None:
+        people = list(incident.people.all())
+    if referrals is None:
+        referrals = list(incident.referrals.all())
+    agencies = {r.agency for r in referrals}
+    learners = [p for p in people if p.learner_id]
+    staff_subjects = [p for p in people if p.staff_id and p.part == Involvement.Part.SUBJECT]
     if searches is None:
         searches = list(incident.searches.select_related("confiscation"))
     if told is None:
@@ -472,7 +485,7 @@ def close_blockers(
     if not has_debrief:
         blockers.append("The debrief has not been recorded (section 9).")
     if incident.suspected_illegal:
-        if Referral.Agency.POLICE not in referrals:
+        if Referral.Agency.POLICE not in agencies:
             blockers.append("Suspected illegal material: record the referral to the police.")
         # the device may go to the police at the search or later, from its confiscation
         if learners and not any(
@@ -483,7 +496,7 @@ def close_blockers(
                 "Suspected illegal material on a learner's device: record its hand-over to "
                 "the police (a search with the device handed to the police)."
             )
-    if incident.staff_allegation and Referral.Agency.LADO not in referrals:
+    if incident.staff_allegation and Referral.Agency.LADO not in agencies:
         blockers.append("An allegation against a member of staff: record the referral to the LADO.")
     if staff_subjects and not incident.conduct_outcome.strip():
         blockers.append("A staff breach: record the outcome under the code of conduct.")

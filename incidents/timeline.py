@@ -13,6 +13,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from compliance.history import history_entries
+from compliance.listing import day_and_time, iso_moment
 from compliance.models import ActionPlanItem
 from incidents.forms_dsl import user_label
 from incidents.models import Debrief, Incident, Referral, Search
@@ -39,6 +40,15 @@ class Event:
     link: str = ""
     link_label: str = ""
     tone: str = "secondary"
+
+    # written here, not by the `date` filter: a long timeline writes each moment twice
+    @property
+    def when_text(self) -> str:
+        return day_and_time(self.when)
+
+    @property
+    def when_iso(self) -> str:
+        return iso_moment(self.when)
 
 
 _STATUS_TITLES = {

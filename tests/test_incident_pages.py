@@ -36,6 +36,14 @@ pytestmark = pytest.mark.django_db
 Status = Incident.Status
 
 
+def access_log_of(client, incident) -> str:
+    """The access log part of the page, as the DSL's browser fetches it when opened."""
+    url = reverse("incidents:incident_access_log", args=[incident.pk])
+    response = client.get(url, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    return response.content.decode().split('data-testid="access-log"')[1]
+
+
 def page_of(client, incident) -> str:
     response = client.get(reverse("incidents:incident_detail", args=[incident.pk]))
     assert response.status_code == 200
@@ -130,7 +138,10 @@ def test_every_open_is_logged_and_the_dsl_sees_the_log(client, users, incident):
     client.force_login(users["dsl"])
     page = page_of(client, incident)
     assert opened.count() == 4
-    log = page.split('data-testid="access-log"')[1].split("</table>")[0]
+    # folded on the page, fetched when opened; reading it opens nothing
+    assert 'data-testid="access-log"' not in page and 'id="access-log"' in page
+    log = access_log_of(client, incident).split("</table>")[0]
+    assert opened.count() == 4
     assert log.count("Sue Vincent") == 3
     assert log.count("Alice Hawksley") == 1
     assert "Viewed: This incident" in log
@@ -144,7 +155,7 @@ def test_opening_a_search_shows_in_the_incident_log(client, users, community, in
 
     record_access_log(user=users["deputy_dsl"], record=search)
     client.force_login(dsl)
-    log = page_of(client, incident).split('data-testid="access-log"')[1]
+    log = access_log_of(client, incident)
     assert f"Viewed: Search #{search.pk}" in log
 
 
@@ -668,10 +679,10 @@ def _grow_incident(incident, users, community, n: int) -> None:
 # confiscations joined), the parent contacts: 3 (it has no files and no linked policies
 # here: 0); the incident's history (who joined): 1; the policies linked at every version of
 # it, all versions at once: 1 (compliance.history; simple_history alone diffs many-to-many
-# fields two queries for each pair of versions); who has opened it: 1. What stops it
-# closing reads what is already loaded: 0. Only the open step's form is made (here "close",
-# which offers no choices); a folded step fetches its form when opened: 0.
-INCIDENT_QUERIES = _EVERY_PAGE + 1 + 2 + 2 + 1 + 2 + 3 + 3 + 1 + 1 + 1
+# fields two queries for each pair of versions). What stops it closing reads what is
+# already loaded: 0. Only the open step's form is made (here "close", which offers no
+# choices); a folded step fetches its form when opened, and so does who has opened it: 0.
+INCIDENT_QUERIES = _EVERY_PAGE + 1 + 2 + 2 + 1 + 2 + 3 + 3 + 1 + 1
 
 
 def test_the_incident_page_runs_a_fixed_number_of_queries(client, users, community):
@@ -689,3 +700,28 @@ def test_the_incident_page_runs_a_fixed_number_of_queries(client, users, communi
     large = _count(client, url)
     assert small == large, f"{small} queries with 10 of each, {large} with 100"
     assert large == INCIDENT_QUERIES, large
+
+
+# Who has opened it, fetched when the DSL opens that part of the page: the incident, the
+# numbers of its searches, the latest openings with who opened them; no layout (a part of
+# the page), and reading the log is not itself an opening.
+ACCESS_LOG_QUERIES = _EVERY_PAGE - 2 + 1 + 1 + 1
+
+
+def test_who_has_opened_it_runs_a_fixed_number_of_queries(client, users, community):
+    from compliance.services import record_access_log
+
+    dsl = users["dsl"]
+    incident = advance(report(users["staff"], learner=community["learner"]), Status.TRIAGED, dsl)
+    client.force_login(dsl)
+    url = reverse("incidents:incident_access_log", args=[incident.pk])
+    client.get(url, HTTP_HX_REQUEST="true")  # content types cached, as after the first
+    counts = []
+    for n in (10, 100):
+        while RecordAccess.objects.count() < n:
+            record_access_log(user=users["deputy_dsl"], record=incident)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url, HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        counts.append(len(ctx.captured_queries))
+    assert counts == [ACCESS_LOG_QUERIES] * 2, counts

@@ -109,9 +109,32 @@ def test_the_dsl_sees_the_latest_openings_and_a_link_to_them_all(client, users, 
     for _ in range(ACCESS_LOG_SHOWN + 2):
         record_access_log(user=users["deputy_dsl"], record=investigating)
     client.force_login(users["dsl"])
-    page = _page(client, investigating)
+    # without script the page comes back with the log open (the folded part's link)
+    page = _page(client, investigating, "?step=access-log")
     log = page.split('data-testid="access-log"')[1].split("</table>")[0]
     assert log.count("<tr><td") == ACCESS_LOG_SHOWN
     assert log.count("Alice Hawksley") == 1  # this opening, the newest, first
     assert f"Showing the latest {ACCESS_LOG_SHOWN}." in page
     assert reverse("compliance:access_log") + f"?record={investigating.pk}" in page
+    # with script, the same part fetched when opened: the same rows
+    url = reverse("incidents:incident_access_log", args=[investigating.pk])
+    fetched = client.get(url, **HTMX).content.decode()
+    assert fetched.split("</table>")[0].count("<tr><td") == ACCESS_LOG_SHOWN
+    assert "<html" not in fetched
+    # and a plain GET of it (no script) goes to the page with the part open
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].endswith("?step=access-log#access-log")
+
+
+@pytest.mark.parametrize("role", ["deputy_dsl", "headteacher"])
+def test_only_the_dsl_fetches_who_has_opened_it(client, users, investigating, role):
+    record_access_log(user=users["deputy_dsl"], record=investigating)
+    client.force_login(users[role])
+    if role == "deputy_dsl":  # the headteacher does not see a pupils' incident at all
+        page = _page(client, investigating, "?step=access-log")
+        assert 'id="access-log"' not in page and 'data-testid="access-log"' not in page
+    url = reverse("incidents:incident_access_log", args=[investigating.pk])
+    response = client.get(url, **HTMX)
+    assert response.status_code in (403, 404)
+    assert "Viewed: This incident" not in response.content.decode()

@@ -96,10 +96,10 @@ PINNED: dict[str, tuple[int, str]] = {
     "incidents:search_list": (_EVERY + 2, "searches"),
     "incidents:concern_list": (_EVERY + 2, "low-level concerns"),
     "incidents:incident_detail": (
-        _EVERY + 11,
+        _EVERY + 9,
         "the incident page: one query for each kind of record it has (the busiest "
-        "incident has no debrief, searches or files); tests/test_incident_pages.py counts "
-        "it part by part",
+        "incident has no referrals, debrief, searches or files); who has opened it is "
+        "fetched when opened; tests/test_incident_pages.py counts it part by part",
     ),
     # the learner; the access log, its row and history row in one transaction (here, inside
     # the test's, a savepoint and its release: 2 more); one query per kind of record (7)

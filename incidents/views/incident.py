@@ -27,13 +27,14 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router
-from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from compliance.access import has_role, may_view_audit
+from compliance.listing import day_and_time
 from compliance.models import (
     ActionPlanItem,
     RecordAccess,
@@ -75,6 +76,8 @@ from incidents.views.queue import STATUS_TONE
 Status = Incident.Status
 # the latest openings shown on the page; the full access log is a link away
 ACCESS_LOG_SHOWN = 10
+# the folded part of the page that holds them (its anchor, and ?step= to open it)
+ACCESS_LOG_KEY = "access-log"
 
 # The page -------------------------------------------------------------------------------
 
@@ -129,15 +132,9 @@ def _load(incident: Incident) -> dict:
     def of_kind(name: str, queryset: QuerySet, *order: str) -> list:
         return _in_order(queryset.order_by(), *order) if name in present else []
 
-    people = Involvement.objects.select_related(
+    people = incident.people.select_related(
         "learner__form_class", "staff", "visitor", "added_by"
     ).annotate(added_at=_added_at(Involvement))
-    # read once here; lado_overdue uses them without asking again
-    prefetch_related_objects(
-        [incident],
-        Prefetch("people", queryset=people.order_by() if "people" in present else people.none()),
-        Prefetch("referrals", queryset=Referral.objects.select_related("made_by").order_by()),
-    )
     debrief = None
     if "debrief" in present:
         found = (
@@ -164,8 +161,10 @@ def _load(incident: Incident) -> dict:
     ).select_related("confiscation__taken_by")
     return {
         "incident": incident,
-        "people": _in_order(incident.people.all(), "part", "pk"),
-        "referrals": _in_order(incident.referrals.all(), "made_at", "pk"),
+        "people": of_kind("people", people, "part", "pk"),
+        "referrals": of_kind(
+            "referrals", incident.referrals.select_related("made_by"), "made_at", "pk"
+        ),
         "notes": of_kind("notes", incident.notes.select_related("written_by"), "written_at", "pk"),
         "searches": of_kind("searches", searches, "searched_at", "pk"),
         "contacts": of_kind(
@@ -245,17 +244,21 @@ def _page(
     learners = any(p.learner_id for p in records["people"])
     staff = any(p.staff_id for p in records["people"])
     lado_made = [r for r in records["referrals"] if r.agency == Referral.Agency.LADO]
+    events = timeline(records)
     context = {
         "incident": incident,
         "status_tone": STATUS_TONE[incident.status],
+        "occurred": day_and_time(incident.occurred_at),
+        "reported": day_and_time(incident.reported_at),
         # the never-view, never-copy instruction, as the reporter saw it when reporting
         "guidance": no_files_guidance(incident.category),
         "policy_rule": POLICY_RULES["confidentiality"],
         "may_queue": may_triage_queue(user),
-        "notes": records["notes"],
+        # the notes as the timeline has them (who, when, what), in the same order
+        "notes": [event for event in events if event.kind == "note"],
         "people": records["people"],
         "policies": records["policies"],
-        "timeline": timeline(records),
+        "timeline": events,
         "attachments": records["attachments"],
         "may_remove_files": has_role(user, Role.DSL),
         "remove_forms": {
@@ -265,9 +268,11 @@ def _page(
         },
         "lado_due": services.lado_referral_due(incident),
         "lado_made": lado_made[0] if lado_made else None,
-        "lado_overdue": services.lado_overdue(incident),
+        "lado_overdue": services.lado_overdue(incident, referrals=records["referrals"]),
         "blockers": services.close_blockers(
             incident,
+            people=records["people"],
+            referrals=records["referrals"],
             searches=records["searches"],
             told=bool(records["contacts"]),
             has_debrief=records["debrief"] is not None,
@@ -288,18 +293,21 @@ def _page(
         # the form just sent, shown again with what was typed
         context["form"] = next(iter(bound.values()))
     if may_view_audit(user):
-        context.update(_access_log(incident, records["searches"]))
+        # folded like the steps: fetched when opened, or open when asked for (?step=)
+        context["access_log_fetch"] = reverse("incidents:incident_access_log", args=[incident.pk])
+        if wanted == ACCESS_LOG_KEY:
+            context.update(_access_log(incident, [s.pk for s in records["searches"]]))
     return render(request, "incidents/incident_detail.html", context)
 
 
-def _access_log(incident: Incident, searches: list[Search]) -> dict:
+def _access_log(incident: Incident, search_pks: list[int]) -> dict:
     """Who opened this incident and its searches, newest first (the DSL only)."""
     incident_type = ContentType.objects.get_for_model(Incident)
     search_type = ContentType.objects.get_for_model(Search)
     entries = list(
         RecordAccess.objects.filter(
             Q(content_type=incident_type, object_id=str(incident.pk))
-            | Q(content_type=search_type, object_id__in=[str(s.pk) for s in searches])
+            | Q(content_type=search_type, object_id__in=[str(pk) for pk in search_pks])
         )
         .select_related("user")
         .order_by("-at", "-pk")[: ACCESS_LOG_SHOWN + 1]
@@ -318,6 +326,19 @@ def _access_log(incident: Incident, searches: list[Search]) -> dict:
         "access_log_more": len(entries) > ACCESS_LOG_SHOWN,
         "access_log_url": reverse("compliance:access_log") + f"?record={incident.pk}",
     }
+
+
+@require_GET
+def incident_access_log(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who has opened the incident: fetched when the DSL opens that part of the page
+    (htmx); without script, the page with it open. Reading the log opens no record."""
+    incident = _handled(request.user, pk)
+    if not may_view_audit(request.user):
+        raise PermissionDenied("Only the DSL sees who has opened an incident.")
+    if not request.htmx:
+        return redirect(f"{incident.get_absolute_url()}?step={ACCESS_LOG_KEY}#{ACCESS_LOG_KEY}")
+    searches = list(incident.searches.values_list("pk", flat=True))
+    return render(request, "incidents/incident_access_log.html", _access_log(incident, searches))
 
 
 def _handled(user, pk) -> Incident:
@@ -446,6 +467,7 @@ urlpatterns: list = [
         path(f"<int:pk>/{segment}/", _step_view(key), name=f"incident_{key}")
         for key, segment in _STEP_PATHS.items()
     ],
+    path("<int:pk>/access-log/", incident_access_log, name="incident_access_log"),
     path(
         "<int:pk>/files/<int:attachment_pk>/remove/",
         incident_attachment_remove,

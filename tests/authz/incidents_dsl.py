@@ -6,7 +6,8 @@ the DSL team opens it here; the teacher, who reported it, is sent to their own r
 page; the office, who may report but did not report this, gets 404; governors and logins
 without a role, 403. A step's URL takes the step by POST; a GET fetches its form (htmx,
 when the step is opened on the page) or, without script, goes back to the page with the
-step open (302), for those who handle the incident only. Who may take which step, and the
+step open (302), for those who handle the incident only; the same goes for the part
+that shows who has opened it, for the DSL alone. Who may take which step, and the
 refusals, are in tests/test_incident_workflow.py and tests/test_incident_pages.py.
 """
 
@@ -20,6 +21,8 @@ from tests.authz import DSL_DEPUTIES, POST_ONLY
 INCIDENT_PAGE = (302, 403, 403, 302, 404, 200, 200, 200)
 # the reporter (staff) does not handle it: 403
 STEP_FORM = (302, 403, 403, 403, 404, 302, 302, 302)
+# who has opened it: fetched like a step's form, by the DSL alone
+ACCESS_LOG = (302, 403, 403, 403, 404, 403, 403, 302)
 
 _STEPS = [
     "triage",
@@ -40,6 +43,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "incidents:queue": DSL_DEPUTIES,
     "incidents:incident_detail": INCIDENT_PAGE,
     **{f"incidents:incident_{step}": STEP_FORM for step in _STEPS},
+    "incidents:incident_access_log": ACCESS_LOG,
     "incidents:incident_attachment_remove": POST_ONLY,
 }
 

@@ -179,6 +179,8 @@ def test_the_dsl_triages_searches_tells_parents_debriefs_and_closes(
         "Closed",
     ):
         expect(timeline).to_contain_text(said)
+    # who has opened it: folded, fetched when the DSL opens it
+    page.get_by_text("The latest openings").click()
     expect(page.get_by_test_id("access-log")).to_contain_text("Alice Hawksley")
     assert_accessible(page)
 
