@@ -27,7 +27,7 @@ from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -124,17 +124,44 @@ def _kinds_recorded(incident: Incident) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
+# What the page reads of each kind: the people and things each row names (joined in the
+# same query), and the order they are shown in.
+_READS = {
+    "people": (("learner__form_class", "staff", "visitor", "added_by"), ("part", "pk")),
+    "referrals": (("made_by",), ("made_at", "pk")),
+    "notes": (("written_by",), ("written_at", "pk")),
+    "searches": (
+        (
+            "learner",
+            "led_by",
+            "second_staff",
+            "consent_parent",
+            "confiscation__category",
+            "confiscation__taken_by",
+        ),
+        ("searched_at", "pk"),
+    ),
+    "parent_contacts": (("parent", "told_by"), ("told_at", "pk")),
+    "attachments": (("uploaded_by", "removed_by"), ("uploaded_at", "pk")),
+}
+
+
 def _load(incident: Incident) -> dict:
     """Everything recorded on the incident: one query to see which kinds it has, then one
-    query for each of those, however much there is."""
+    query for each of those, however much there is (a query is not even built for a kind
+    it has none of)."""
     present = _kinds_recorded(incident)
 
-    def of_kind(name: str, queryset: QuerySet, *order: str) -> list:
-        return _in_order(queryset.order_by(), *order) if name in present else []
+    def of_kind(name: str) -> list:
+        if name not in present:
+            return []
+        joined, order = _READS[name]
+        model = _KINDS[name]
+        rows = model.objects.filter(incident=incident).select_related(*joined)
+        if model is Involvement:
+            rows = rows.annotate(added_at=_added_at(Involvement))
+        return _in_order(rows.order_by(), *order)
 
-    people = incident.people.select_related(
-        "learner__form_class", "staff", "visitor", "added_by"
-    ).annotate(added_at=_added_at(Involvement))
     debrief = None
     if "debrief" in present:
         found = (
@@ -156,31 +183,16 @@ def _load(incident: Incident) -> dict:
             "due",
             "pk",
         )
-    searches = incident.searches.select_related(
-        "learner", "led_by", "second_staff", "consent_parent", "confiscation__category"
-    ).select_related("confiscation__taken_by")
     return {
         "incident": incident,
-        "people": of_kind("people", people, "part", "pk"),
-        "referrals": of_kind(
-            "referrals", incident.referrals.select_related("made_by"), "made_at", "pk"
-        ),
-        "notes": of_kind("notes", incident.notes.select_related("written_by"), "written_at", "pk"),
-        "searches": of_kind("searches", searches, "searched_at", "pk"),
-        "contacts": of_kind(
-            "parent_contacts",
-            incident.parent_contacts.select_related("parent", "told_by"),
-            "told_at",
-            "pk",
-        ),
+        "people": of_kind("people"),
+        "referrals": of_kind("referrals"),
+        "notes": of_kind("notes"),
+        "searches": of_kind("searches"),
+        "contacts": of_kind("parent_contacts"),
         "debrief": debrief,
         "actions": actions,
-        "attachments": of_kind(
-            "attachments",
-            incident.attachments.select_related("uploaded_by", "removed_by"),
-            "uploaded_at",
-            "pk",
-        ),
+        "attachments": of_kind("attachments"),
         "history": _in_order(
             incident.history.select_related("history_user", *HISTORY_RELATED).order_by(),
             "history_date",
