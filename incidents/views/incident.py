@@ -21,6 +21,7 @@ named; anyone else gets 404, or 403 for a role that sees no incident
 
 from __future__ import annotations
 
+from functools import cache
 from operator import attrgetter
 
 from django.contrib import messages
@@ -82,9 +83,15 @@ ACCESS_LOG_KEY = "access-log"
 # The page -------------------------------------------------------------------------------
 
 
+@cache
+def _history_table(model):
+    """A model's historical model (`model.history` makes a new manager class on each use)."""
+    return model.history.model
+
+
 def _added_at(model) -> Subquery:
     """When each row was made, from its history (these records carry no date of their own)."""
-    created = model.history.filter(id=OuterRef("pk"), history_type="+")
+    created = _history_table(model).objects.filter(id=OuterRef("pk"), history_type="+")
     return Subquery(created.order_by("history_date").values("history_date")[:1])
 
 
@@ -194,7 +201,10 @@ def _load(incident: Incident) -> dict:
         "actions": actions,
         "attachments": of_kind("attachments"),
         "history": _in_order(
-            incident.history.select_related("history_user", *HISTORY_RELATED).order_by(),
+            _history_table(Incident)
+            .objects.filter(id=incident.pk)
+            .select_related("history_user", *HISTORY_RELATED)
+            .order_by(),
             "history_date",
             "history_id",
         ),
