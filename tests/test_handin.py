@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from devices import services
-from devices.models import HandIn
+from devices.models import HandIn, HandInException
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -634,6 +635,202 @@ def test_a_governor_sees_no_register_panel(client, governor, community):
     assert "Uncollected devices" not in page
 
 
+# The row's folded actions ------------------------------------------------------------
+# Recording an exception, undoing a hand-in and correcting "switched off" are folded in each
+# row and fetched when the fold is opened (htmx); without script, the fold's link goes back
+# to the register with that row's actions open.
+
+
+def _actions_url(learner, day=None) -> str:
+    url = reverse("devices:handin_actions", args=[learner.pk])
+    return f"{url}?date={_iso(day or _today())}"
+
+
+def _open_url(learner, day=None) -> str:
+    url = _class_url(learner.form_class, day or _today())
+    return f"{url}&open={learner.pk}#learner-{learner.pk}"
+
+
+def _row_of(page: str, learner) -> str:
+    return page.split(f'id="learner-{learner.pk}"', 1)[1].split("</li>", 1)[0]
+
+
+def test_the_register_folds_each_rows_secondary_actions(client, teacher, community):
+    learner = community["learner"]
+    client.force_login(teacher)
+    _hand_in(learner, teacher)
+
+    page = client.get(_class_url(community["my_class"])).content.decode()
+    row = _row_of(page, learner)
+    assert "Collected by the learner" in row  # the next step stays in the row
+    assert "Record an exception, undo or correct<span" in row
+    assert f'hx-get="{_actions_url(learner)}" hx-trigger="toggle once"' in row
+    assert f'<a href="{_actions_url(learner)}">Show these actions</a>' in row
+    # the folded forms are not drawn until asked for
+    assert "Undo<span" not in row
+    assert 'name="kind"' not in row
+    assert "It was not switched off" not in row
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("outsider", 403),
+        ("governor", 403),
+        ("staff", 200),
+        ("office", 200),
+        ("deputy_dsl", 200),
+        ("headteacher", 200),
+        ("dsl", 200),
+    ],
+)
+def test_folded_actions_at_each_role(client, users, teacher, community, role, status):
+    learner = community["learner"]
+    _hand_in(learner, teacher)
+    client.force_login(users[role])
+
+    response = client.get(_actions_url(learner), headers=HTMX)
+    assert response.status_code == status
+    if status != 200:
+        return
+    fragment = response.content.decode()
+    assert "<html" not in fragment
+    assert 'Undo<span class="visually-hidden"> the hand-in of Amira Khan' in fragment
+    assert "It was not switched off" in fragment
+    assert 'name="kind" value="seen_or_used"' in fragment
+    assert 'value="not_handed_in"' not in fragment  # handed in: not "kept back"
+    # without script: the register, with this row's actions open
+    plain = client.get(_actions_url(learner))
+    assert plain.status_code == 302
+    assert plain["Location"] == _open_url(learner)
+
+
+def test_folded_actions_need_a_login(client, community):
+    response = client.get(_actions_url(community["learner"]), headers=HTMX)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_folded_actions_of_another_class_are_not_found(client, teacher, community):
+    client.force_login(teacher)
+    response = client.get(_actions_url(community["other_learner"]), headers=HTMX)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("raw", ["yesterday", "2026-02-30", "9999-01-01", "<b>x</b>"])
+def test_folded_actions_for_a_bad_date_say_why(client, teacher, community, raw):
+    client.force_login(teacher)
+    url = reverse("devices:handin_actions", args=[community["learner"].pk])
+    for headers in (HTMX, {}):
+        response = client.get(url, {"date": raw}, headers=headers)
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("text/plain")
+        text = response.content.decode()
+        assert "not a date" in text or "in the future" in text
+
+
+def test_folded_actions_of_a_learner_not_on_roll_that_day_are_refused(client, teacher, community):
+    learner = community["learner"]
+    learner.joined = _today()
+    learner.save()
+    client.force_login(teacher)
+    yesterday = _today() - datetime.timedelta(days=1)
+    response = client.get(_actions_url(learner, yesterday), headers=HTMX)
+    assert response.status_code == 400
+    assert "was not on roll on" in response.content.decode()
+
+
+def test_folded_actions_before_the_hand_in_are_the_exceptions(client, teacher, community):
+    learner = community["learner"]
+    client.force_login(teacher)
+    page = client.get(_class_url(community["my_class"])).content.decode()
+    assert "Record an exception<span" in _row_of(page, learner)
+
+    fragment = client.get(_actions_url(learner), headers=HTMX).content.decode()
+    assert f'name="kind" value="not_handed_in" id="exception-{learner.pk}-1" checked' in fragment
+    assert "Undo" not in fragment
+    assert reverse("devices:handin_exception", args=[learner.pk]) in fragment
+
+
+def test_the_register_opens_a_rows_actions_when_asked(client, teacher, community):
+    learner = community["learner"]
+    client.force_login(teacher)
+    _hand_in(learner, teacher)
+
+    page = client.get(_open_url(learner).split("#")[0]).content.decode()
+    row = _row_of(page, learner)
+    assert f'<details class="handin-more" id="more-{learner.pk}" open>' in row
+    assert "Undo<span" in row
+    assert 'name="kind" value="seen_or_used"' in row
+    # another row stays folded; a nonsense `open` is ignored
+    for raw in ("abc", "-1", "99999999", ""):
+        response = client.get(_class_url(community["my_class"]), {"open": raw})
+        assert response.status_code == 200
+        assert " open>" not in response.content.decode()
+
+
+def test_a_refused_exception_comes_back_open_with_what_was_typed(client, teacher, community):
+    learner = community["learner"]
+    client.force_login(teacher)
+    _hand_in(learner, teacher)
+
+    # handed in, so "kept a phone back" is refused
+    response = _post(
+        client,
+        "handin_exception",
+        learner.pk,
+        headers=HTMX,
+        kind="not_handed_in",
+        details="Under the desk <b>",
+    )
+    assert response.status_code == 200
+    row = row_htmx = response.content.decode()
+    assert "data-error" in row
+    assert f'<details class="handin-more" id="more-{learner.pk}" open>' in row
+    assert 'value="Under the desk &lt;b&gt;"' in row
+    assert 'name="kind" value="seen_or_used"' in row
+    assert not HandInException.objects.exists()
+
+    # without script: back to the register with the row open and the details kept, once
+    plain = _post(
+        client, "handin_exception", learner.pk, kind="not_handed_in", details="Under the desk"
+    )
+    assert plain.status_code == 302
+    assert plain["Location"] == _open_url(learner)
+    page = client.get(plain["Location"])
+    [message] = [str(m) for m in page.context["messages"]]
+    assert escape(message) in row_htmx  # the same reason
+    row = _row_of(page.content.decode(), learner)
+    assert 'value="Under the desk"' in row
+    again = _row_of(client.get(plain["Location"]).content.decode(), learner)
+    assert 'value="Under the desk"' not in again
+
+
+def test_a_refused_undo_comes_back_with_the_actions_open(client, teacher, community):
+    learner = community["learner"]
+    client.force_login(teacher)
+    _setup(client, "handin_mark", learner.pk)
+    _setup(client, "handin_collect", learner.pk, collected_by="learner")
+
+    plain = _post(client, "handin_undo", learner.pk)
+    assert plain["Location"] == _open_url(learner)
+    # a tap that is refused keeps the plain way back to the row
+    tap = _post(client, "handin_collect", learner.pk, collected_by="learner")
+    assert tap["Location"] == f"{_class_url(community['my_class'], _today())}#learner-{learner.pk}"
+
+
+def test_a_saved_exception_closes_the_fold(client, teacher, community):
+    learner = community["learner"]
+    client.force_login(teacher)
+    response = _post(
+        client, "handin_exception", learner.pk, headers=HTMX, kind="seen_or_used", details="x"
+    )
+    row = response.content.decode()
+    assert "Saved: exception for Amira Khan: phone seen, heard or used" in row
+    assert " open>" not in row
+    assert HandInException.objects.get().details == "x"
+
+
 # Query counts ------------------------------------------------------------------------
 
 # Every page: the session, the user, the user's roles; the layout's school and policy
@@ -696,11 +893,10 @@ def test_class_register_query_count_is_pinned(client, teacher, community):
 
     assert small == large, f"{small} queries with 10 learners, {large} with 40"
     # the teacher's staff record; the class, checked against the classes they teach; the
-    # learners on roll that day; their parents and carers (one prefetch); that day's
-    # hand-ins with who received, released and collected them joined; that day's
-    # exceptions with who recorded them (an exemption in force is annotated on the
-    # learners: no query of its own)
-    assert large == _EVERY_PAGE + _STAFF_RECORD + 5
+    # learners on roll that day; their exemptions in force; that day's hand-ins with who
+    # received, released and collected them joined; that day's exceptions with who
+    # recorded them; the parents and carers of those whose device is still to collect
+    assert large == _EVERY_PAGE + _STAFF_RECORD + 6
 
 
 def test_whole_class_marking_query_count_is_pinned(client, teacher, community):
@@ -751,10 +947,11 @@ def test_one_tap_query_count_does_not_grow_with_the_class(client, teacher, commu
     # the transition function's transaction (savepoint, release): the class's teachers
     # checked, the school's approach, no "kept a phone back" exception that day, the
     # learner's row that day locked if there is one, the insert and its history row; then
-    # the class redrawn for the counts: learners (exemptions annotated), their parents, the
-    # day's rows, the day's exceptions, and the school's approach (the layout's read of the
-    # school, which an htmx answer does not draw)
-    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 6 + 5
+    # the class redrawn for the counts: learners, their exemptions in force, the day's rows,
+    # the day's exceptions, the parents of those whose device is still to collect, and the
+    # school's approach (the layout's read of the school, which an htmx answer does not
+    # draw)
+    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 6 + 6
 
 
 @pytest.mark.parametrize(

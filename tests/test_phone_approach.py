@@ -45,6 +45,17 @@ def _register(client, form_class) -> str:
     return response.content.decode()
 
 
+def _folded_actions(client, learner) -> str:
+    """A row's folded actions, as the register fetches them when the fold is opened."""
+    response = client.get(
+        reverse("devices:handin_actions", args=[learner.pk]),
+        {"date": _today().isoformat()},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    return response.content.decode()
+
+
 # The setting: the headteacher (and the DSL) choose it on the school's details ---------
 
 
@@ -349,9 +360,10 @@ def test_a_pouch_schools_register_asks_only_for_exceptions(client, teacher, comm
     assert "No device recorded" not in page
     assert "Handed in<span" not in page
     assert "Mark all" not in page
-    assert "Phone not in a sealed pouch" in page
-
     learner = community["learner"]
+    assert "Record an exception<span" in page
+    assert "Phone not in a sealed pouch" in _folded_actions(client, learner)
+
     response = client.post(
         reverse("devices:handin_exception", args=[learner.pk]),
         {
@@ -540,11 +552,14 @@ def test_a_row_offers_only_the_exceptions_still_to_record(client, teacher, commu
         page = _register(client, community["my_class"])
         return page.split(f'id="learner-{learner.pk}"', 1)[1].split("</li>", 1)[0]
 
-    assert Kind.NOT_HANDED_IN.label not in row()  # handed in: not "kept back"
-    assert Kind.SEEN_OR_USED.label in row()
+    # the kinds are in the row's folded actions, fetched when the fold is opened
+    assert "Record an exception, undo or correct<span" in row()
+    assert Kind.NOT_HANDED_IN.label not in _folded_actions(client, learner)  # not "kept back"
+    assert Kind.SEEN_OR_USED.label in _folded_actions(client, learner)
     _approach(PhoneApproach.NOT_ALLOWED)
-    assert Kind.BROUGHT_IN.label in row()
+    assert Kind.BROUGHT_IN.label in _folded_actions(client, learner)
     services.hand_in_exception_record(
         learner=learner, day=_today(), kind=Kind.BROUGHT_IN, by=teacher
     )
     assert "Record an exception" not in row()  # nothing left to record
+    assert 'name="kind"' not in _folded_actions(client, learner)

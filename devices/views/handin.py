@@ -14,10 +14,16 @@ may keep any class's, and see the whole school for any day. Every action is a PO
 works without JavaScript (redirect back to the register) and, through htmx, swaps the
 learner's row in place.
 
+Each row shows its next step (the tap that records the hand-in, then the collection); its
+other actions (record an exception, undo, correct "switched off") are folded, and fetched
+when the fold is opened (`row_actions`, htmx), or without script by the register with that
+row open (`?open=`). A refused folded action comes back with them open and what was typed.
+
 The register of a class reads a fixed number of rows however long the school has used it:
-the learners on roll (with any exemption in force annotated), their parents and carers,
-that day's hand-ins and that day's exceptions (by the (learner, day), (day, collected_at)
-and (day, learner) indexes).
+the learners on roll, their exemptions in force, that day's hand-ins and exceptions, and
+the parents and carers of those whose device waits to be collected (by the (learner, day),
+(day, collected_at) and (day, learner) indexes). It reads values, not records, where it only
+shows names (issue 8).
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ from django.db.models import (
     Func,
     IntegerField,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -53,7 +58,7 @@ from django.views.decorators.http import require_GET, require_POST
 from compliance import access as community_access
 from compliance.access import has_role
 from compliance.dashboard import Panel, register_panel
-from compliance.listing import url_maker
+from compliance.listing import short_day, url_maker
 from compliance.models import FormClass, Learner, ParentCarer, PhoneApproach, Relationship
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
@@ -237,35 +242,81 @@ def _totals(rows: list[ClassDay]) -> ClassDay:
 # One class's register ---------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class DayHandIn:
+    """A learner's hand-in on the register's day, as the register shows it: read as values,
+    for the register needs the names of who received, released and collected it, not their
+    records."""
+
+    day: datetime.date
+    handed_in_at: datetime.datetime
+    switched_off: bool
+    collected_at: datetime.datetime | None
+    received_by: str  # as str(User) has it
+    released_by: str
+    collected_by_parent: str  # "Name (role)", or "" when the learner collected it
+
+    @property
+    def collected(self) -> bool:
+        return self.collected_at is not None
+
+    def __getitem__(self, name: str):
+        # the template language tries item access before attributes: answering it spares a
+        # failed lookup for each of the hundreds of variables a register writes
+        return getattr(self, name)
+
+
+@dataclass(slots=True)
+class OnRoll:
+    """A learner on the register: what it shows of them (read as values, not records)."""
+
+    pk: int
+    first_name: str
+    last_name: str
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
 @dataclass
 class Row:
     """One learner on the register: their hand-in that day (or none) and who may collect."""
 
-    learner: Learner
-    hand_in: HandIn | None
-    parents: list[ParentCarer] = field(default_factory=list)
+    learner: OnRoll | Learner
+    hand_in: DayHandIn | None
     exceptions: list[HandInException] = field(default_factory=list)
-    open_kinds: list[tuple[str, str, str]] = field(default_factory=list)  # value, label, id
+    parent_options: list[tuple[str, str]] = field(default_factory=list)  # pk, "Name (role)"
+    exempt: bool = False  # an exemption in force that day
+    exempt_device: str = ""
+    exempt_until: str = ""  # "7 Sep 2026"
     saved: str = ""
     error: str = ""
     # What the row writes, set by `_prepare`. A register draws 30 rows of several forms each,
     # and the template's own lookups, filters and URL reversals cost more than the Python.
     pk: str = ""
     name: str = ""  # "Last, First"
-    full_name: str = ""  # escaped once here: the row writes it up to five times
+    full_name: str = ""  # escaped once here: the row writes it several times
     mark_url: str = ""
-    undo_url: str = ""
     collect_url: str = ""
-    exception_url: str = ""
-    parent_options: list[tuple[str, str]] = field(default_factory=list)  # pk, "Name (role)"
     handed_in_time: str = ""
     collected_time: str = ""  # with the day when collected on another day
     collected_by: str = ""  # "Name (role)", or the learner
+    # The row's secondary actions (record an exception, undo, correct "switched off") are
+    # folded: `more_label` names them ("" when there are none) and `more_url` fetches them
+    # when the fold is opened. Only an open row (`open`) has them drawn, with what is below.
+    more_label: str = ""
+    more_url: str = ""
+    open: bool = False
+    may_undo: bool = False
+    may_correct: bool = False
+    undo_url: str = ""
+    exception_url: str = ""
+    open_kinds: list[tuple[str, str, str, bool]] = field(default_factory=list)  # +id, checked
+    typed_details: str = ""  # the exception's details as typed, after a refusal
 
-    @property
-    def exempt(self) -> bool:
-        """An exemption in force that day (annotated by `_register`)."""
-        return getattr(self.learner, "exempt_until", None) is not None
+    def __getitem__(self, name: str):
+        return getattr(self, name)  # as DayHandIn's
 
     @property
     def kept_back(self) -> bool:
@@ -299,7 +350,7 @@ class Register:
         return counts
 
     @property
-    def not_recorded(self) -> list[Learner]:
+    def not_recorded(self) -> list[OnRoll]:
         """Learners with nothing recorded: not those exempt (they are not missing), nor
         those recorded as keeping a phone back."""
         return [
@@ -309,21 +360,87 @@ class Register:
         ]
 
 
-def _parents_prefetch() -> Prefetch:
-    return Prefetch(
-        "parents_carers",
-        queryset=ParentCarer.objects.order_by("last_name", "first_name", "pk"),
-        to_attr="parents_with_responsibility",
-    )
+# as get_relationship_display() has it, without building the choices again for each parent
+_RELATIONSHIPS = {value: label.lower() for value, label in Relationship.choices}
 
 
-def _hand_ins(day: datetime.date, learner_ids: list[int]) -> dict[int, HandIn]:
-    found = (
-        HandIn.objects.filter(day=day, learner_id__in=learner_ids)
-        .select_related("received_by", "released_by", "collected_by_parent")
-        .order_by()
+def _parent_label(first_name: str, last_name: str, relationship: str) -> str:
+    role = _RELATIONSHIPS.get(relationship, relationship.lower())
+    return f"{first_name} {last_name} ({role})"
+
+
+def _user_name(first_name: str, last_name: str, username: str) -> str:
+    """As str(User) has it: the full name, or the username."""
+    return f"{first_name} {last_name}".strip() or username
+
+
+def _exemptions_in_force(day: datetime.date, learner_ids: list[int]) -> dict[int, tuple]:
+    """Each learner's exemption in force that day, the one ending first: (ends, device).
+    One query for the register, rather than a correlated subquery for each column."""
+    found: dict[int, tuple] = {}
+    for learner_id, ends, device in (
+        Exemption.objects.filter(
+            _Unlikely(Q(status=Exemption.Status.ACTIVE)),
+            learner_id__in=learner_ids,
+            starts__lte=day,
+            ends__gte=day,
+        )
+        .order_by("ends", "pk")
+        .values_list("learner_id", "ends", "category__name")
+    ):
+        found.setdefault(learner_id, (ends, device))
+    return found
+
+
+def _parent_options(learner_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
+    """The parents and carers of each learner, as the collection form offers them."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    links = (
+        ParentCarer.learners.through.objects.filter(learner_id__in=learner_ids)
+        .order_by("parentcarer__last_name", "parentcarer__first_name", "parentcarer_id")
+        .values_list(
+            "learner_id",
+            "parentcarer_id",
+            "parentcarer__first_name",
+            "parentcarer__last_name",
+            "parentcarer__relationship",
+        )
     )
-    return {hand_in.learner_id: hand_in for hand_in in found}
+    for learner_id, parent_id, first_name, last_name, relationship in links:
+        found.setdefault(learner_id, []).append(
+            (str(parent_id), _parent_label(first_name, last_name, relationship))
+        )
+    return found
+
+
+def _hand_ins(day: datetime.date, learner_ids: list[int]) -> dict[int, DayHandIn]:
+    found = HandIn.objects.filter(day=day, learner_id__in=learner_ids).values_list(
+        "learner_id",
+        "handed_in_at",
+        "switched_off",
+        "collected_at",
+        "received_by__first_name",
+        "received_by__last_name",
+        "received_by__username",
+        "released_by__first_name",
+        "released_by__last_name",
+        "released_by__username",
+        "collected_by_parent__first_name",
+        "collected_by_parent__last_name",
+        "collected_by_parent__relationship",
+    )
+    hand_ins = {}
+    for learner_id, at, switched_off, collected_at, *received, r1, r2, r3, p1, p2, p3 in found:
+        hand_ins[learner_id] = DayHandIn(
+            day=day,
+            handed_in_at=at,
+            switched_off=switched_off,
+            collected_at=collected_at,
+            received_by=_user_name(*received),
+            released_by=_user_name(r1, r2, r3) if r3 else "",
+            collected_by_parent=_parent_label(p1, p2, p3) if p3 else "",
+        )
+    return hand_ins
 
 
 def _exceptions(day: datetime.date, learner_ids: list[int]) -> dict[int, list[HandInException]]:
@@ -337,34 +454,45 @@ def _exceptions(day: datetime.date, learner_ids: list[int]) -> dict[int, list[Ha
     return found
 
 
-def _register(form_class: FormClass, day: datetime.date, *, with_parents: bool) -> Register:
-    """Every learner on roll in the class that day (with any exemption in force), their
-    hand-in and their exceptions: three queries, four with the parents and carers the
-    collection form offers."""
-    in_force = _exemption_in_force(day)
-    learners = (
-        form_class.learners.filter(_on_roll(day))
-        .annotate(
-            exempt_until=Subquery(in_force.values("ends")[:1]),
-            exempt_device=Subquery(in_force.values("category__name")[:1]),
+def _register(
+    form_class: FormClass, day: datetime.date, *, with_parents: bool, only: int | None = None
+) -> Register:
+    """Every learner on roll in the class that day (or the one learner `only`), with any
+    exemption in force, their hand-in and their exceptions: four queries, five with the
+    parents and carers the collection form offers (read only when a device is waiting to be
+    collected)."""
+    learners = form_class.learners.filter(_on_roll(day))
+    if only is not None:
+        learners = learners.filter(pk=only)
+    learners = [
+        OnRoll(*values)
+        for values in learners.order_by("last_name", "first_name", "pk").values_list(
+            "pk", "first_name", "last_name"
         )
-        .order_by("last_name", "first_name", "pk")
-    )
-    if with_parents:
-        learners = learners.prefetch_related(_parents_prefetch())
-    learners = list(learners)
-    ids = [learner.pk for learner in learners]
-    hand_ins = _hand_ins(day, ids) if learners else {}
-    exceptions = _exceptions(day, ids) if learners else {}
-    rows = [
-        Row(
-            learner=learner,
-            hand_in=hand_ins.get(learner.pk),
-            parents=getattr(learner, "parents_with_responsibility", []),
-            exceptions=exceptions.get(learner.pk, []),
-        )
-        for learner in learners
     ]
+    if not learners:
+        return Register(form_class=form_class, day=day, rows=[])
+    ids = [learner.pk for learner in learners]
+    exemptions = _exemptions_in_force(day, ids)
+    hand_ins = _hand_ins(day, ids)
+    exceptions = _exceptions(day, ids)
+    waiting = [pk for pk, hand_in in hand_ins.items() if not hand_in.collected]
+    parents = _parent_options(waiting) if with_parents and waiting else {}
+    rows = []
+    for learner in learners:
+        pk = learner.pk
+        row = Row(
+            learner=learner,
+            hand_in=hand_ins.get(pk),
+            exceptions=exceptions.get(pk, []),
+            parent_options=parents.get(pk, []),
+        )
+        exemption = exemptions.get(pk)
+        if exemption:
+            row.exempt = True
+            row.exempt_device = exemption[1]
+            row.exempt_until = short_day(exemption[0])
+        rows.append(row)
     return Register(form_class=form_class, day=day, rows=rows)
 
 
@@ -421,64 +549,105 @@ def _approach_context(request: HttpRequest) -> dict:
 
 def _action_urls() -> dict[str, Callable[[object], str]]:
     """The URL of each action on a row, for a learner's (or exception's) number: reversed
-    once for the page rather than up to four times for each row."""
+    once for the page rather than for each row."""
     return {
         name: url_maker(f"devices:handin_{name}")
-        for name in ("mark", "undo", "collect", "exception", "exception_withdraw")
+        for name in ("mark", "undo", "collect", "exception", "exception_withdraw", "actions")
     }
 
 
-# as get_relationship_display() has it, without building the choices again for each parent
-_RELATIONSHIPS = {value: label.lower() for value, label in Relationship.choices}
+# What a row's folded actions are called, by what they hold: (an exception to record, undo,
+# correct "switched off").
+_MORE_LABELS = {
+    (True, False, False): "Record an exception",
+    (True, True, False): "Record an exception or undo",
+    (True, True, True): "Record an exception, undo or correct",
+    (False, True, False): "Undo",
+    (False, True, True): "Undo or correct",
+    (False, False, False): "",
+}
 
 
-def _parent_label(parent: ParentCarer) -> str:
-    role = _RELATIONSHIPS.get(parent.relationship, parent.relationship.lower())
-    return f"{parent.full_name} ({role})"
+@dataclass
+class Typed:
+    """What was sent for a row's folded actions and refused: the row comes back with them
+    open and this filled in."""
+
+    learner_pk: int
+    kind: str = ""
+    details: str = ""
 
 
-def _prepare(row: Row, urls: dict[str, Callable[[object], str]]) -> None:
-    """Set what the row template writes (see `Row`)."""
-    learner, hand_in = row.learner, row.hand_in
-    pk = row.pk = str(learner.pk)
-    row.name = f"{learner.last_name}, {learner.first_name}"
-    row.full_name = escape(learner.full_name)
-    row.mark_url = urls["mark"](pk)
-    row.undo_url = urls["undo"](pk)
-    row.collect_url = urls["collect"](pk)
-    row.exception_url = urls["exception"](pk)
-    row.parent_options = [(str(parent.pk), _parent_label(parent)) for parent in row.parents]
-    for exception in row.exceptions:
-        exception.withdraw_url = urls["exception_withdraw"](exception.pk)
-    if hand_in is None:
-        return
-    row.handed_in_time = timezone.localtime(hand_in.handed_in_at).strftime("%H:%M")
-    if hand_in.collected_at:
-        collected_at = timezone.localtime(hand_in.collected_at)
-        row.collected_time = collected_at.strftime("%H:%M")
-        if row.collected_another_day:
-            row.collected_time += f" on {collected_at.day} {dateformat.format(collected_at, 'M')}"
-        parent = hand_in.collected_by_parent
-        row.collected_by = _parent_label(parent) if parent else "the learner"
-
-
-def _register_context(request: HttpRequest, register: Register) -> dict:
-    approach = _approach_context(request)
+def _prepare(
+    rows: list[Row],
+    day: datetime.date,
+    approach: dict,
+    *,
+    open_pk: int | None = None,
+    typed: Typed | None = None,
+) -> None:
+    """Set what the row template writes (see `Row`). The folded actions are made only for
+    the row that is open."""
     urls = _action_urls()
-    for row in register.rows:
+    date_query = "?" + urlencode({"date": day.isoformat()})
+    kinds = approach["exception_kinds"]
+    may_collect, records_hand_ins = approach["may_collect"], approach["records_hand_ins"]
+    not_handed_in = HandInException.Kind.NOT_HANDED_IN
+    for row in rows:
+        learner, hand_in = row.learner, row.hand_in
+        pk = row.pk = str(learner.pk)
+        row.name = f"{learner.last_name}, {learner.first_name}"
+        row.full_name = escape(learner.full_name)
+        for exception in row.exceptions:
+            exception.withdraw_url = urls["exception_withdraw"](exception.pk)
         # the exceptions still to record for this learner: not one already recorded, nor
         # "kept a phone back" once the phone is handed in
         recorded = {exception.kind for exception in row.exceptions}
-        if row.hand_in is not None:
-            recorded.add(HandInException.Kind.NOT_HANDED_IN)
-        kinds = [
-            (kind, label) for kind, label in approach["exception_kinds"] if kind not in recorded
-        ]
+        if hand_in is not None:
+            recorded.add(not_handed_in)
+        open_kinds = [] if row.exempt else [k for k in kinds if k[0] not in recorded]
+        if hand_in is None:
+            row.mark_url = urls["mark"](pk)
+        elif not hand_in.collected:
+            row.collect_url = urls["collect"](pk)
+            row.mark_url = urls["mark"](pk)
+            row.may_undo = may_collect
+            row.may_correct = may_collect and records_hand_ins
+            row.handed_in_time = timezone.localtime(hand_in.handed_in_at).strftime("%H:%M")
+        else:
+            collected_at = timezone.localtime(hand_in.collected_at)
+            row.collected_time = collected_at.strftime("%H:%M")
+            if row.collected_another_day:
+                month = dateformat.format(collected_at, "M")
+                row.collected_time += f" on {collected_at.day} {month}"
+            row.collected_by = hand_in.collected_by_parent or "the learner"
+        row.more_label = _MORE_LABELS[(bool(open_kinds), row.may_undo, row.may_correct)]
+        row.more_url = urls["actions"](pk) + date_query
+        if learner.pk != open_pk:
+            continue
+        row.open = True
+        row.undo_url = urls["undo"](pk)
+        row.exception_url = urls["exception"](pk)
+        chosen = typed.kind if typed and typed.learner_pk == learner.pk else ""
+        if chosen not in {kind for kind, _ in open_kinds}:
+            chosen = open_kinds[0][0] if open_kinds else ""
         row.open_kinds = [
-            (kind, label, f"exception-{row.learner.pk}-{n}")
-            for n, (kind, label) in enumerate(kinds, start=1)
+            (kind, label, f"exception-{pk}-{n}", kind == chosen)
+            for n, (kind, label) in enumerate(open_kinds, start=1)
         ]
-        _prepare(row, urls)
+        if typed and typed.learner_pk == learner.pk:
+            row.typed_details = typed.details
+
+
+def _register_context(
+    request: HttpRequest,
+    register: Register,
+    *,
+    open_pk: int | None = None,
+    typed: Typed | None = None,
+) -> dict:
+    approach = _approach_context(request)
+    _prepare(register.rows, register.day, approach, open_pk=open_pk, typed=typed)
     return {
         "form_class": register.form_class,
         "register": register,
@@ -487,6 +656,35 @@ def _register_context(request: HttpRequest, register: Register) -> dict:
         "uncollected_url": _with_date(reverse("devices:handin_uncollected"), register.day),
         **approach,
     }
+
+
+def _register_url(form_class_pk: int, day: datetime.date, open_pk: int | None = None) -> str:
+    """The register of a class on a day; with a learner's folded actions open (`open_pk`),
+    scrolled to their row."""
+    url = reverse("devices:handin_class", args=[form_class_pk])
+    if open_pk is None:
+        return _with_date(url, day)
+    query = urlencode({"date": day.isoformat(), "open": open_pk})
+    return f"{url}?{query}#learner-{open_pk}"
+
+
+# the session key that carries what was typed in a row's folded actions, when a refusal is
+# answered without script by a redirect back to the register (as messages are carried)
+_TYPED_KEY = "handin_typed"
+
+
+def _opened(request: HttpRequest) -> tuple[int | None, Typed | None]:
+    """The row whose folded actions the register opens (`?open=`, the fold's link without
+    script, or a refusal's redirect), and what was typed there before that refusal."""
+    raw = request.GET.get("open", "")
+    if not raw.isdigit():
+        return None, None
+    open_pk = int(raw)
+    kept = request.session.pop(_TYPED_KEY, None)
+    typed = None
+    if isinstance(kept, dict) and kept.get("learner_pk") == open_pk:
+        typed = Typed(open_pk, str(kept.get("kind", "")), str(kept.get("details", "")))
+    return open_pk, typed
 
 
 @require_GET
@@ -503,9 +701,10 @@ def class_register(request: HttpRequest, pk: int) -> HttpResponse:
     except BadDay as bad:
         context.update(_day_context(None, raw, str(bad)))
         return render(request, "devices/handin_class.html", context, status=400)
+    open_pk, typed = _opened(request)
     register = _register(form_class, day, with_parents=True)
     context.update(_day_context(day))
-    context.update(_register_context(request, register))
+    context.update(_register_context(request, register, open_pk=open_pk, typed=typed))
     return render(request, "devices/handin_class.html", context)
 
 
@@ -542,28 +741,46 @@ def _require_on_roll(learner: Learner, day: datetime.date) -> None:
 
 
 def _row_response(
-    request: HttpRequest, learner: Learner, day: datetime.date, *, saved: str = "", error: str = ""
+    request: HttpRequest,
+    learner: Learner,
+    day: datetime.date,
+    *,
+    saved: str = "",
+    error: str = "",
+    typed: Typed | None = None,
 ) -> HttpResponse:
     """After one tap. htmx: the learner's row, with the class's counts, the "mark all" form
-    and the confirmation swapped in out of band. Otherwise: a message and back to the row."""
+    and the confirmation swapped in out of band. Otherwise: a message and back to the row.
+    A refusal of one of the row's folded actions (`typed`) comes back with them open and
+    what was typed filled in."""
     if not request.htmx:
         if error:
             messages.error(request, error)
         else:
             messages.success(request, saved)
-        url = reverse("devices:handin_class", args=[learner.form_class_id])
-        return redirect(_with_date(url, day, f"#learner-{learner.pk}"))
+        if typed is None:
+            url = reverse("devices:handin_class", args=[learner.form_class_id])
+            return redirect(_with_date(url, day, f"#learner-{learner.pk}"))
+        if typed.kind or typed.details:
+            request.session[_TYPED_KEY] = {
+                "learner_pk": learner.pk,
+                "kind": typed.kind,
+                "details": typed.details,
+            }
+        return redirect(_register_url(learner.form_class_id, day, open_pk=learner.pk))
     register = _register(learner.form_class, day, with_parents=True)
     row = next((row for row in register.rows if row.learner.pk == learner.pk), None)
     if row is None:
         # not on roll that day: the row is drawn for the error alone
         row = Row(learner=learner, hand_in=None)
-        _prepare(row, _action_urls())
+        _prepare([row], day, _approach_context(request))
+        row.more_label = ""
     row.saved, row.error = saved, error
+    open_pk = learner.pk if typed is not None else None
     context = {
         **_day_context(day),
-        **_register_context(request, register),
-        "row": row,
+        **_register_context(request, register, open_pk=open_pk, typed=typed),
+        "rows": [row],
         "oob": True,
         "saved": saved,
         "error": error,
@@ -580,13 +797,16 @@ def mark(request: HttpRequest, pk: int) -> HttpResponse:
     except BadDay as bad:
         return _bad_date(bad)
     switched_off = request.POST.get("switched_off", "1") != "0"
+    # the tap sends no "switched_off"; the correction, folded with the row's other actions,
+    # does
+    correction = Typed(learner.pk) if "switched_off" in request.POST else None
     try:
         _require_on_roll(learner, day)
         hand_in = services.hand_in_mark(
             learner=learner, day=day, by=request.user, switched_off=switched_off
         )
     except Refused as refused:
-        return _row_response(request, learner, day, error=str(refused))
+        return _row_response(request, learner, day, error=str(refused), typed=correction)
     at = timezone.localtime(hand_in.handed_in_at).strftime("%H:%M")
     state = "switched off" if hand_in.switched_off else "NOT switched off"
     saved = f"Saved: {learner}'s device handed in at {at}, {state}."
@@ -607,7 +827,7 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
             raise Refused(f"{learner}'s device is not recorded as handed in on {_long(day)}.")
         services.hand_in_unmark(hand_in=hand_in, by=request.user)
     except Refused as refused:
-        return _row_response(request, learner, day, error=str(refused))
+        return _row_response(request, learner, day, error=str(refused), typed=Typed(learner.pk))
     saved = f"Undone: {learner}'s device is no longer recorded as handed in."
     return _row_response(request, learner, day, saved=saved)
 
@@ -658,6 +878,11 @@ def record_exception(request: HttpRequest, pk: int) -> HttpResponse:
     except BadDay as bad:
         return _bad_date(bad)
     form = HandInExceptionForm(request.POST, kinds=tuple(HandInException.Kind.values))
+    typed = Typed(
+        learner.pk,
+        kind=request.POST.get("kind", "")[:40],
+        details=request.POST.get("details", "")[:300],
+    )
     try:
         _require_on_roll(learner, day)
         if not form.is_valid():
@@ -671,7 +896,7 @@ def record_exception(request: HttpRequest, pk: int) -> HttpResponse:
             by=request.user,
         )
     except Refused as refused:
-        return _row_response(request, learner, day, error=str(refused))
+        return _row_response(request, learner, day, error=str(refused), typed=typed)
     saved = f"Saved: exception for {learner}: {exception.get_kind_display().lower()}."
     return _row_response(request, learner, day, saved=saved)
 
@@ -694,6 +919,33 @@ def withdraw_exception(request: HttpRequest, pk: int) -> HttpResponse:
         return _row_response(request, learner, day, error=str(refused))
     saved = f"Withdrawn: the exception for {learner} ({exception.get_kind_display().lower()})."
     return _row_response(request, learner, day, saved=saved)
+
+
+@require_GET
+def row_actions(request: HttpRequest, pk: int) -> HttpResponse:
+    """A row's folded actions (record an exception, undo, correct "switched off"), fetched
+    when the fold is opened (htmx); without script, the register with them open. For a
+    learner on roll that day in a class whose register this user keeps."""
+    learner = _learner_for(request.user, pk)
+    try:
+        day = _parse_day(request.GET.get("date"))
+        _require_on_roll(learner, day)
+    except BadDay as bad:
+        return _bad_date(bad)
+    except Refused as refused:
+        return HttpResponseBadRequest(str(refused), content_type="text/plain; charset=utf-8")
+    if not request.htmx:
+        return redirect(_register_url(learner.form_class_id, day, open_pk=learner.pk))
+    register = _register(learner.form_class, day, with_parents=False, only=learner.pk)
+    approach = _approach_context(request)
+    _prepare(register.rows, day, approach, open_pk=learner.pk)
+    context = {
+        "row": register.rows[0],
+        "day_iso": day.isoformat(),
+        "csrf_input": csrf_input(request),
+        **approach,
+    }
+    return render(request, "devices/handin_row_more.html", context)
 
 
 @require_POST
@@ -823,6 +1075,7 @@ urlpatterns = [
     path("handin/learners/<int:pk>/undo/", undo, name="handin_undo"),
     path("handin/learners/<int:pk>/collect/", collect, name="handin_collect"),
     path("handin/learners/<int:pk>/exception/", record_exception, name="handin_exception"),
+    path("handin/learners/<int:pk>/actions/", row_actions, name="handin_actions"),
     path(
         "handin/exceptions/<int:pk>/withdraw/",
         withdraw_exception,

@@ -8,6 +8,11 @@ actions are POST-only; what they refuse, and to whom, is in tests/test_handin.py
 
 from tests.authz import POST_ONLY, SENIOR_OFFICE, WITH_TEACHERS
 
+# a row's folded actions: fetched by htmx when the fold is opened; a plain GET (as here) goes
+# back to the register with them open (302), for whoever keeps the learner's register
+#                anon outsider gov  staff office deputy head  dsl
+FOLDED_ACTIONS = (302, 403, 403, 302, 302, 302, 302, 302)
+
 MATRIX: dict[str, tuple[int, ...]] = {
     "devices:handin_index": WITH_TEACHERS,
     "devices:handin_school": SENIOR_OFFICE,
@@ -18,6 +23,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "devices:handin_undo": POST_ONLY,
     "devices:handin_collect": POST_ONLY,
     "devices:handin_exception": POST_ONLY,
+    "devices:handin_actions": FOLDED_ACTIONS,
     "devices:handin_exception_withdraw": POST_ONLY,
 }
 
@@ -30,6 +36,7 @@ def url_kwargs(name: str, objects: dict) -> dict | None:
         "devices:handin_undo",
         "devices:handin_collect",
         "devices:handin_exception",
+        "devices:handin_actions",
     }:
         return {"pk": objects["learner"].pk}
     if name == "devices:handin_exception_withdraw":

@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from devices.models import HandIn
+from devices.models import HandIn, HandInException
 from tests import factories
 from tests.browser.test_dashboards import assert_accessible, log_in
 
@@ -67,6 +67,22 @@ def test_teacher_records_the_morning_hand_in_and_the_afternoon_collection(
     assert HandIn.objects.filter(received_by=seeded["users"]["staff"]).count() == 2
     assert _fits_the_screen(page)
     assert_accessible(page)
+
+    # Ben was seen using a phone at break: the row's folded actions, fetched when opened
+    row = _row(page, ben)
+    expect(row.get_by_role("button", name=re.compile("^Undo"))).to_have_count(0)
+    row.get_by_text("Record an exception, undo or correct for Ben Adams").click()
+    expect(row.get_by_role("button", name="Undo the hand-in of Ben Adams")).to_be_visible()
+    expect(row.get_by_role("radio", name="Kept a phone instead of handing it in")).to_have_count(0)
+    row.get_by_role("radio", name="Phone seen, heard or used in the school day").check()
+    row.get_by_label("Details (optional) for Ben Adams").fill("A second phone, at break")
+    assert_accessible(page)
+    row.get_by_role("button", name="Save the exception for Ben Adams").click()
+    expect(row).to_contain_text("Saved: exception for Ben Adams: phone seen, heard or used")
+    expect(row).to_contain_text("A second phone, at break")
+    expect(summary).to_contain_text("1 exception")
+    expect(page).to_have_url(register_url)
+    assert HandInException.objects.get(learner=ben).details == "A second phone, at break"
 
     # home time: Ben takes his own
     _row(page, ben).get_by_role("button", name="Collected by the learner (Ben Adams)").click()
@@ -124,6 +140,14 @@ def test_the_register_works_without_javascript(browser: Browser, live_server, se
             "Saved: Amira Khan's device handed in at"
         )
         expect(_row(page, amira)).to_contain_text("switched off")
+
+        # the folded actions: their link brings the register back with them open
+        _row(page, amira).get_by_text("Record an exception, undo or correct for Amira Khan").click()
+        _row(page, amira).get_by_role("link", name="Show these actions").click()
+        expect(page).to_have_url(re.compile(rf"&open={amira.pk}#learner-{amira.pk}$"))
+        _row(page, amira).get_by_role("button", name="It was not switched off (Amira Khan)").click()
+        expect(_row(page, amira)).to_contain_text("not switched off")
+        assert HandIn.objects.get(learner=amira).switched_off is False
 
         _row(page, amira).get_by_role(
             "button", name="Collected by the learner (Amira Khan)"
