@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db import connections, router
+from django.db.models import F, Model, Prefetch, QuerySet
 
 from compliance.models import Acknowledgement, PolicyVersion, School, StaffMember, User
 from compliance.roles import Role
@@ -95,3 +97,38 @@ def key_contacts(school: School | None) -> list[KeyContact]:
             KeyContact("Safeguarding lead governor", governor.full_name, governor.job_title)
         )
     return contacts
+
+
+# the lookups `rows_exist` understands, as SQL
+_EXISTS_LOOKUPS = {"exact": "= %s", "lt": "< %s"}
+
+
+def rows_exist(checks: Sequence[tuple[type[Model], dict[str, object]]]) -> list[bool]:
+    """For each (model, lookups), whether the model has a row that matches, in one query
+    of indexed EXISTS lookups. The pages that read one query for each kind of record a
+    person or an incident may have ask this first, and read nothing of the kinds there are
+    none of: the ORM takes longer to build a query than the database to run one (issue 8).
+
+    Lookups are a field (`{"learner": pk}`), `field__lt` or `field__isnull` (True)."""
+    connection = connections[router.db_for_read(checks[0][0])]
+    quote = connection.ops.quote_name
+    lookups, params = [], []
+    for model, where in checks:
+        meta = model._meta
+        conditions = []
+        for lookup, value in where.items():
+            name, _, kind = lookup.partition("__")
+            column = quote(meta.get_field(name).column)
+            if kind == "isnull":
+                conditions.append(f"{column} IS {'' if value else 'NOT '}NULL")
+            else:
+                conditions.append(f"{column} {_EXISTS_LOOKUPS[kind or 'exact']}")
+                params.append(value)
+        # tables and columns are the models' own, quoted; the values are parameters
+        lookups.append(
+            f"EXISTS (SELECT 1 FROM {quote(meta.db_table)} "  # noqa: S608
+            f"WHERE {' AND '.join(conditions)})"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(lookups), params)
+        return [bool(found) for found in cursor.fetchone()]

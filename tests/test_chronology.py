@@ -12,10 +12,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from compliance.models import RecordAccess
+from compliance.models import PhoneApproach, RecordAccess
 from compliance.roles import Role
 from devices import services as device_services
-from devices.models import CallHome, HandIn
+from devices.models import CallHome, HandIn, HandInException
 from incidents import services
 from incidents.models import Involvement
 from incidents.views import chronology as chronology_view
@@ -227,7 +227,7 @@ def test_an_unknown_learner_is_404_for_the_dsl_and_403_for_others(client, dsl, t
 
 
 def _grow(community, dsl, teacher, n: int, *, start: int) -> None:
-    """`n` more of every kind for Amira, each a day further back."""
+    """`n` more of every kind for Amira (all seven), each a day further back."""
     amira = community["learner"]
     today = timezone.localdate()
     for i in range(start, start + n):
@@ -245,6 +245,13 @@ def _grow(community, dsl, teacher, n: int, *, start: int) -> None:
             reason="Unwell",
             outcome=CallHome.Outcome.SPOKE,
             called_at=at,
+            recorded_by=teacher,
+        )
+        HandInException.objects.create(
+            learner=amira,
+            day=today - datetime.timedelta(days=i + 1),
+            kind=HandInException.Kind.SEEN_OR_USED,
+            approach=PhoneApproach.KEPT_UNSEEN,
             recorded_by=teacher,
         )
 
@@ -271,9 +278,52 @@ def test_a_fixed_number_of_queries_for_10_or_100_records_of_each_kind(
     small = _count(client, url)
     _grow(community, dsl, teacher, 90, start=10)
     large = _count(client, url)
+    kinds = {e["kind"] for e in client.get(url).context["entries"]}
+    assert len(kinds) == len(chronology_view.KINDS)
     # the learner; the access log written in one transaction, with its history row (and,
-    # inside the test's own transaction, a savepoint and its release); one query per kind (7)
-    assert small == large == _EVERY_PAGE + 1 + 2 + 2 + 7
+    # inside the test's own transaction, a savepoint and its release); which kinds the
+    # learner has (one query); one query per kind (7)
+    assert small == large == _EVERY_PAGE + 1 + 2 + 2 + 1 + 7
+
+
+def test_only_the_kinds_the_learner_has_are_read(client, dsl, teacher, community):
+    client.force_login(dsl)
+    amira = community["learner"]
+    url = url_for(amira)
+    client.get(url)  # the content type of the access log is cached after the first
+    # nothing recorded: the learner, the access log, and which kinds they have
+    assert _count(client, url) == _EVERY_PAGE + 1 + 2 + 2 + 1
+    incident_for(amira, reporter=teacher, lead=dsl, at=_ago(days=2))
+    today = timezone.localdate()
+    # neither is shown (collected, or today's), so neither kind is read
+    uncollected_for(amira, day=today, by=teacher)
+    collected = uncollected_for(amira, day=today - datetime.timedelta(days=3), by=teacher)
+    device_services.hand_in_collect(hand_in=collected, collected_by="learner", by=teacher)
+    assert _count(client, url) == _EVERY_PAGE + 1 + 2 + 2 + 1 + 1
+    uncollected_for(amira, day=today - datetime.timedelta(days=1), by=teacher)
+    response = client.get(url)
+    assert [e["kind"] for e in response.context["entries"]] == ["Uncollected device", "Incident"]
+    assert _count(client, url) == _EVERY_PAGE + 1 + 2 + 2 + 1 + 2
+
+
+def test_a_register_exception_is_shown_with_a_link_to_the_register(client, dsl, teacher, community):
+    amira = community["learner"]
+    day = timezone.localdate() - datetime.timedelta(days=2)
+    HandInException.objects.create(
+        learner=amira,
+        day=day,
+        kind=HandInException.Kind.SEEN_OR_USED,
+        approach=PhoneApproach.KEPT_UNSEEN,
+        details="Seen at lunch",
+        recorded_by=teacher,
+    )
+    client.force_login(dsl)
+    (entry,) = client.get(url_for(amira)).context["entries"]
+    assert entry["kind"] == "Register exception"
+    assert entry["details"] == "Seen at lunch"
+    assert entry["title"] == HandInException.Kind.SEEN_OR_USED.label
+    register = reverse("devices:handin_class", args=[amira.form_class_id])
+    assert entry["url"] == f"{register}?date={day.isoformat()}"
 
 
 def test_each_kind_is_capped_and_the_page_says_from_when_it_is_complete(

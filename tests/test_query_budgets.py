@@ -104,8 +104,9 @@ PINNED: dict[str, tuple[int, str]] = {
         "fetched when opened; tests/test_incident_pages.py counts it part by part",
     ),
     # the learner; the access log, its row and history row in one transaction (here, inside
-    # the test's, a savepoint and its release: 2 more); one query per kind of record (7)
-    "incidents:chronology": (_EVERY + 1 + 2 + 2 + 7, "a learner's chronology"),
+    # the test's, a savepoint and its release: 2 more); which kinds of record the learner
+    # has (1); one query per kind they have (here incidents and confiscations: 2)
+    "incidents:chronology": (_EVERY + 1 + 2 + 2 + 1 + 2, "a learner's chronology"),
 }
 
 

@@ -3,10 +3,12 @@ device, every exemption, confiscation, uncollected device, register exception an
 home, newest first, on one printable page. For the DSL and the deputies (KCSIE: the DSL
 keeps a chronology of concerns about a child).
 
-The page reads one query per kind of record, however many years the school has used the
-system: each kind is capped at its newest `PER_KIND` rows and the merged list is shown
-whole (not paginated), so that it prints as one document. When a kind has more rows than
-the cap, the page says so and from which date the list is complete.
+The page first asks which kinds of record the learner has (one query of indexed EXISTS),
+then reads one query per kind they have, however many years the school has used the
+system (a child seldom has every kind): each kind is capped at its newest `PER_KIND`
+rows and the merged list is shown whole (not paginated), so that it prints as one
+document. When a kind has more rows than the cap, the page says so and from which date
+the list is complete.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from django.views.decorators.http import require_GET
 
 from compliance.listing import url_maker
 from compliance.models import Learner
+from compliance.selectors import rows_exist
 from compliance.services import record_access_log
 from devices.models import CallHome, Confiscation, Exemption, HandIn, HandInException
 from incidents.access import may_see_chronology
@@ -72,6 +75,7 @@ class _Page:
 
     def __init__(self) -> None:
         self.timezone = timezone.get_current_timezone()
+        self.today = timezone.localdate()
 
     def when(self, moment: datetime.datetime) -> str:
         return f"{moment.astimezone(self.timezone):%d/%m/%Y %H:%M}"
@@ -203,9 +207,7 @@ def _confiscations(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
 def _uncollected(learner: Learner, page: _Page) -> tuple[list[Entry], bool]:
     """Devices handed in and never collected, on days before today (today's may still be)."""
     rows = list(
-        HandIn.objects.filter(
-            learner=learner, collected_at__isnull=True, day__lt=timezone.localdate()
-        )
+        HandIn.objects.filter(learner=learner, collected_at__isnull=True, day__lt=page.today)
         .order_by("-day", "-pk")
         .values_list("day", "handed_in_at", "switched_off")[: PER_KIND + 1]
     )
@@ -308,15 +310,28 @@ def _register_exceptions(learner: Learner, page: _Page) -> tuple[list[Entry], bo
     return entries, len(rows) > PER_KIND
 
 
+# each kind: how the notice of a cut list names it, its model, and how it is read
 KINDS = (
-    ("Incidents", _incidents),
-    ("Searches", _searches),
-    ("Exemptions", _exemptions),
-    ("Confiscations", _confiscations),
-    ("Uncollected devices", _uncollected),
-    ("Calls home", _calls_home),
-    ("Register exceptions", _register_exceptions),
+    ("Incidents", Involvement, _incidents),
+    ("Searches", Search, _searches),
+    ("Exemptions", Exemption, _exemptions),
+    ("Confiscations", Confiscation, _confiscations),
+    ("Uncollected devices", HandIn, _uncollected),
+    ("Calls home", CallHome, _calls_home),
+    ("Register exceptions", HandInException, _register_exceptions),
 )
+
+
+def _kinds_recorded(learner: Learner, page: _Page) -> list[bool]:
+    """Whether the learner has any of each of `KINDS`, in one query: the page then asks
+    nothing of the kinds they have none of (most, for most children)."""
+    checks = []
+    for _, model, _ in KINDS:
+        where: dict[str, object] = {"learner": learner.pk}
+        if model is HandIn:  # as `_uncollected`: not collected, on a day before today
+            where.update(collected_at__isnull=True, day__lt=page.today)
+        checks.append((model, where))
+    return rows_exist(checks)
 
 
 def chronology_for(learner: Learner) -> tuple[list[Entry], list[Truncated]]:
@@ -324,7 +339,9 @@ def chronology_for(learner: Learner) -> tuple[list[Entry], list[Truncated]]:
     entries: list[Entry] = []
     truncated: list[Truncated] = []
     page = _Page()
-    for label, read in KINDS:
+    for (label, _, read), recorded in zip(KINDS, _kinds_recorded(learner, page), strict=True):
+        if not recorded:
+            continue
         found, more = read(learner, page)
         entries.extend(found)
         if more:

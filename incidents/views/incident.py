@@ -27,7 +27,6 @@ from operator import attrgetter
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
-from django.db import connections, router
 from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -42,6 +41,7 @@ from compliance.models import (
 )
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
+from compliance.selectors import rows_exist
 from compliance.services import record_access_log
 from compliance.transitions import Refused
 from incidents import services
@@ -116,19 +116,10 @@ _KINDS = {
 
 
 def _kinds_recorded(incident: Incident) -> set[str]:
-    """Which kinds of record the incident has, in one query of indexed lookups: the page
-    then asks nothing of the kinds it has none of (most, early in an incident's life)."""
-    connection = connections[router.db_for_read(Incident)]
-    quote = connection.ops.quote_name
-    parts = [
-        # names and tables are this module's own, quoted; the incident's key is a parameter
-        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} "  # noqa: S608
-        f"WHERE {quote(model._meta.get_field('incident').column)} = %s)"
-        for name, model in _KINDS.items()
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), [incident.pk] * len(parts))
-        return {row[0] for row in cursor.fetchall()}
+    """Which kinds of record the incident has, in one query: the page then asks nothing of
+    the kinds it has none of (most, early in an incident's life)."""
+    found = rows_exist([(model, {"incident": incident.pk}) for model in _KINDS.values()])
+    return {name for name, recorded in zip(_KINDS, found, strict=True) if recorded}
 
 
 # What the page reads of each kind: the people and things each row names (joined in the
