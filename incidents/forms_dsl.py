@@ -262,6 +262,16 @@ class IncidentFilter(django_filters.FilterSet):
             "staff",
         ]
 
+    def get_form_class(self):
+        """The form, made once for the class: django-filter makes a new form class on every
+        request, and the queue is opened all day (issue 8). None of these fields depends on
+        who asks (a filter that did could not be kept here); each form still reads its
+        choices afresh, as every form copies its fields and their querysets."""
+        cls = type(self)
+        if "_form_class" not in cls.__dict__:
+            cls._form_class = super().get_form_class()
+        return cls._form_class
+
     def filter_nothing(self, queryset: QuerySet, name: str, value) -> QuerySet:
         return queryset
 

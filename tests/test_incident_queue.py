@@ -96,3 +96,20 @@ def test_only_a_lado_referral_counts_for_the_lado_flag(client, users):
     alert = page.split('data-testid="lado-overdue"')[1].split("</div>")[0]
     assert "LADO referral overdue: 1" in alert
     assert waiting.reference in alert and late.reference not in alert
+
+
+def test_the_filters_offer_leads_and_places_added_after_the_form_was_first_made(client, users):
+    """The filter's form class is made once (issue 8); its choices are read afresh."""
+    client.force_login(users["dsl"])
+    first = _queue(client)
+    assert "Nadia Newlead" not in first and "The new pavilion" not in first
+    lead = factories.UserFactory(
+        username="newlead", first_name="Nadia", last_name="Newlead", roles=["deputy_dsl"]
+    )
+    factories.LocationFactory(name="The new pavilion")
+    later = _queue(client)
+    assert "Nadia Newlead" in later and "The new pavilion" in later
+    # and a lead who leaves is no longer offered
+    lead.is_active = False
+    lead.save()
+    assert "Nadia Newlead" not in _queue(client)
