@@ -893,10 +893,10 @@ def test_class_register_query_count_is_pinned(client, teacher, community):
 
     assert small == large, f"{small} queries with 10 learners, {large} with 40"
     # the teacher's staff record; the class, checked against the classes they teach; the
-    # learners on roll that day; their exemptions in force; that day's hand-ins with who
-    # received, released and collected them joined; that day's exceptions with who
+    # learners on roll that day, each with that day's hand-in and who received, released
+    # and collected it joined; their exemptions in force; that day's exceptions with who
     # recorded them; the parents and carers of those whose device is still to collect
-    assert large == _EVERY_PAGE + _STAFF_RECORD + 6
+    assert large == _EVERY_PAGE + _STAFF_RECORD + 5
 
 
 def test_whole_class_marking_query_count_is_pinned(client, teacher, community):
@@ -947,11 +947,11 @@ def test_one_tap_query_count_does_not_grow_with_the_class(client, teacher, commu
     # the transition function's transaction (savepoint, release): the class's teachers
     # checked, the school's approach, no "kept a phone back" exception that day, the
     # learner's row that day locked if there is one, the insert and its history row; then
-    # the class redrawn for the counts: learners, their exemptions in force, the day's rows,
-    # the day's exceptions, the parents of those whose device is still to collect, and the
-    # school's approach (the layout's read of the school, which an htmx answer does not
-    # draw)
-    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 6 + 6
+    # the class redrawn for the counts: learners with the day's rows, their exemptions in
+    # force, the day's exceptions, the parents of those whose device is still to collect,
+    # and the school's approach (the layout's read of the school, which an htmx answer does
+    # not draw)
+    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 6 + 5
 
 
 @pytest.mark.parametrize(

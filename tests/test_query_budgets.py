@@ -81,9 +81,9 @@ PINNED: dict[str, tuple[int, str]] = {
     "devices:handin_index": (_EVERY + 2, "classes"),
     "devices:handin_school": (_EVERY + 2, "today's hand-ins"),
     "devices:handin_uncollected": (_EVERY + 1, "uncollected devices"),
-    # the class; the learners on roll; their exemptions in force; the day's hand-ins; the
-    # day's exceptions; the parents of those whose device is still to collect
-    "devices:handin_class": (_EVERY + 6, "the register of the busiest class, its exceptions"),
+    # the class; the learners on roll with the day's hand-ins; their exemptions in force;
+    # the day's exceptions; the parents of those whose device is still to collect
+    "devices:handin_class": (_EVERY + 5, "the register of the busiest class, its exceptions"),
     "devices:confiscation_list": (_EVERY + 2, "confiscations"),
     # the counts by status (their sum is the paginator's count), the page of rows, the
     # staff and the visitors on it

@@ -39,6 +39,7 @@ from django.db.models import (
     BooleanField,
     Count,
     Exists,
+    FilteredRelation,
     Func,
     IntegerField,
     OuterRef,
@@ -413,34 +414,38 @@ def _parent_options(learner_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     return found
 
 
-def _hand_ins(day: datetime.date, learner_ids: list[int]) -> dict[int, DayHandIn]:
-    found = HandIn.objects.filter(day=day, learner_id__in=learner_ids).values_list(
-        "learner_id",
-        "handed_in_at",
-        "switched_off",
-        "collected_at",
-        "received_by__first_name",
-        "received_by__last_name",
-        "received_by__username",
-        "released_by__first_name",
-        "released_by__last_name",
-        "released_by__username",
-        "collected_by_parent__first_name",
-        "collected_by_parent__last_name",
-        "collected_by_parent__relationship",
+# What the register reads of a learner's hand-in that day (joined to the learner: there is
+# at most one a day), and of who received, released and collected it.
+_HAND_IN_VALUES = (
+    "handed_in_at",
+    "switched_off",
+    "collected_at",
+    "received_by__first_name",
+    "received_by__last_name",
+    "received_by__username",
+    "released_by__first_name",
+    "released_by__last_name",
+    "released_by__username",
+    "collected_by_parent__first_name",
+    "collected_by_parent__last_name",
+    "collected_by_parent__relationship",
+)
+
+
+def _day_hand_in(day: datetime.date, values: tuple) -> DayHandIn | None:
+    """The hand-in from `_HAND_IN_VALUES` read with the learner; None when there is none."""
+    at, switched_off, collected_at, *received, r1, r2, r3, p1, p2, p3 = values
+    if at is None:
+        return None
+    return DayHandIn(
+        day=day,
+        handed_in_at=at,
+        switched_off=switched_off,
+        collected_at=collected_at,
+        received_by=_user_name(*received),
+        released_by=_user_name(r1, r2, r3) if r3 else "",
+        collected_by_parent=_parent_label(p1, p2, p3) if p3 else "",
     )
-    hand_ins = {}
-    for learner_id, at, switched_off, collected_at, *received, r1, r2, r3, p1, p2, p3 in found:
-        hand_ins[learner_id] = DayHandIn(
-            day=day,
-            handed_in_at=at,
-            switched_off=switched_off,
-            collected_at=collected_at,
-            received_by=_user_name(*received),
-            released_by=_user_name(r1, r2, r3) if r3 else "",
-            collected_by_parent=_parent_label(p1, p2, p3) if p3 else "",
-        )
-    return hand_ins
 
 
 def _exceptions(day: datetime.date, learner_ids: list[int]) -> dict[int, list[HandInException]]:
@@ -457,24 +462,26 @@ def _exceptions(day: datetime.date, learner_ids: list[int]) -> dict[int, list[Ha
 def _register(
     form_class: FormClass, day: datetime.date, *, with_parents: bool, only: int | None = None
 ) -> Register:
-    """Every learner on roll in the class that day (or the one learner `only`), with any
-    exemption in force, their hand-in and their exceptions: four queries, five with the
-    parents and carers the collection form offers (read only when a device is waiting to be
-    collected)."""
-    learners = form_class.learners.filter(_on_roll(day))
+    """Every learner on roll in the class that day (or the one learner `only`) with their
+    hand-in that day, then any exemption in force and their exceptions: three queries, four
+    with the parents and carers the collection form offers (read only when a device is
+    waiting to be collected)."""
+    on_roll = form_class.learners.filter(_on_roll(day))
     if only is not None:
-        learners = learners.filter(pk=only)
-    learners = [
-        OnRoll(*values)
-        for values in learners.order_by("last_name", "first_name", "pk").values_list(
-            "pk", "first_name", "last_name"
-        )
-    ]
+        on_roll = on_roll.filter(pk=only)
+    learners, hand_ins = [], {}
+    for pk, first_name, last_name, *hand_in in (
+        on_roll.annotate(that_day=FilteredRelation("hand_ins", condition=Q(hand_ins__day=day)))
+        .order_by("last_name", "first_name", "pk")
+        .values_list("pk", "first_name", "last_name", *(f"that_day__{v}" for v in _HAND_IN_VALUES))
+    ):
+        learners.append(OnRoll(pk, first_name, last_name))
+        if (found := _day_hand_in(day, hand_in)) is not None:
+            hand_ins[pk] = found
     if not learners:
         return Register(form_class=form_class, day=day, rows=[])
     ids = [learner.pk for learner in learners]
     exemptions = _exemptions_in_force(day, ids)
-    hand_ins = _hand_ins(day, ids)
     exceptions = _exceptions(day, ids)
     waiting = [pk for pk, hand_in in hand_ins.items() if not hand_in.collected]
     parents = _parent_options(waiting) if with_parents and waiting else {}
