@@ -110,6 +110,8 @@ def rows_exist(checks: Sequence[tuple[type[Model], dict[str, object]]]) -> list[
     none of: the ORM takes longer to build a query than the database to run one (issue 8).
 
     Lookups are a field (`{"learner": pk}`), `field__lt` or `field__isnull` (True)."""
+    if not checks:
+        return []
     connection = connections[router.db_for_read(checks[0][0])]
     quote = connection.ops.quote_name
     lookups, params = [], []

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from devices import services
-from devices.models import HandIn, HandInException
+from devices.models import Exemption, HandIn, HandInException
 from tests import factories
+from tests.factories_devices_exemptions import exemption_in
 
 pytestmark = pytest.mark.django_db
 
@@ -763,7 +764,7 @@ def test_the_register_opens_a_rows_actions_when_asked(client, teacher, community
     assert "Undo<span" in row
     assert 'name="kind" value="seen_or_used"' in row
     # another row stays folded; a nonsense `open` is ignored
-    for raw in ("abc", "-1", "99999999", ""):
+    for raw in ("abc", "-1", "99999999", "", "²", "٣", "9" * 5000):
         response = client.get(_class_url(community["my_class"]), {"open": raw})
         assert response.status_code == 200
         assert " open>" not in response.content.decode()
@@ -799,7 +800,11 @@ def test_a_refused_exception_comes_back_open_with_what_was_typed(client, teacher
     assert plain["Location"] == _open_url(learner)
     page = client.get(plain["Location"])
     [message] = [str(m) for m in page.context["messages"]]
-    assert escape(message) in row_htmx  # the same reason
+    # the same reason; without script it also says what was typed, as the form it goes
+    # back into is drawn by another page
+    reason = message.split(" What you wrote:")[0]
+    assert escape(reason) in row_htmx
+    assert message.endswith("What you wrote: “Under the desk”")
     row = _row_of(page.content.decode(), learner)
     assert 'value="Under the desk"' in row
     again = _row_of(client.get(plain["Location"]).content.decode(), learner)
@@ -986,3 +991,62 @@ def test_list_query_counts_are_pinned(client, users, teacher, community, name, r
 
     assert small == large, f"{name} as {role}: {small} queries, then {large}"
     assert large == expected, f"{name} as {role}: {large} queries (pinned {expected})"
+
+
+def test_what_was_typed_is_kept_for_its_learner_and_day_only(client, teacher, community):
+    """Carried in the session by a refusal's redirect (no script): used once, by the
+    register of that day, and taken from the session by any register page."""
+    learner = community["learner"]
+    client.force_login(teacher)
+    _hand_in(learner, teacher)
+    refused = _post(
+        client, "handin_exception", learner.pk, kind="not_handed_in", details="In a coat pocket"
+    )
+    assert refused.status_code == 302
+    # the register of another day, with the row open: not filled in, and the text is gone
+    yesterday = _today() - datetime.timedelta(days=1)
+    page = client.get(_open_url(learner, yesterday).split("#")[0]).content.decode()
+    assert "In a coat pocket" not in page.split("<main", 1)[1].split('role="alert"')[0]
+    assert "handin_typed" not in client.session
+    again = client.get(_open_url(learner).split("#")[0]).content.decode()
+    assert 'value="In a coat pocket"' not in again
+    # a refusal redirected to a register that answers 400 leaves nothing behind either
+    _post(client, "handin_exception", learner.pk, kind="not_handed_in", details="Bag")
+    assert "handin_typed" in client.session
+    bad = client.get(_class_url(community["my_class"]), {"date": "not a date", "open": learner.pk})
+    assert bad.status_code == 400
+    assert "handin_typed" not in client.session
+
+
+def test_a_refusal_with_no_form_to_keep_the_details_says_them(client, teacher, users, community):
+    """An exemption approved while the register was open: the exception is refused and the
+    row has no exception form any more; the details typed are said with the refusal."""
+    learner = community["learner"]
+    client.force_login(teacher)
+    exemption_in(
+        Exemption.Status.ACTIVE,
+        learner=learner,
+        requester=users["staff"],
+        head=users["headteacher"],
+    )
+    response = _post(
+        client,
+        "handin_exception",
+        learner.pk,
+        headers=HTMX,
+        kind="seen_or_used",
+        details="Filming in the playground",
+    )
+    assert response.status_code == 200
+    row = response.content.decode()
+    error = row.split("data-error>", 1)[1].split("</p>", 1)[0]
+    assert "What you wrote: “Filming in the playground”" in error
+    assert 'name="details"' not in row
+    assert not HandInException.objects.exists()
+
+
+def test_a_register_for_the_first_day_there_is_has_no_previous_day(client, teacher, community):
+    client.force_login(teacher)
+    response = client.get(_class_url(community["my_class"]), {"date": "0001-01-01"})
+    assert response.status_code == 200
+    assert "Previous day" not in response.content.decode()

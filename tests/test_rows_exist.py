@@ -47,3 +47,9 @@ def test_values_are_parameters_not_sql(db):
     assert rows_exist([(Learner, {"first_name": "x' OR '1'='1"})]) == [False]
     assert rows_exist([(Learner, {"first_name": "Amira", "left__isnull": True})]) == [True]
     assert rows_exist([(HandIn, {"learner": learner.pk})]) == [False]
+
+
+def test_no_checks_ask_nothing(db):
+    with CaptureQueriesContext(connection) as ctx:
+        assert rows_exist([]) == []
+    assert not ctx.captured_queries

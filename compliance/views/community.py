@@ -19,6 +19,7 @@ from compliance.models import (
     Visit,
     Visitor,
 )
+from compliance.params import key_from
 from compliance.policy import RULES
 from compliance.views.base import (
     RecordCreateView,
@@ -325,8 +326,8 @@ class VisitCreate(RecordCreateView):
 
     def get_initial(self):
         initial = super().get_initial()
-        visitor = self.request.GET.get("visitor")
-        if visitor and visitor.isdigit():
+        visitor = key_from(self.request.GET.get("visitor"))
+        if visitor is not None:
             initial["visitor"] = visitor
         return initial
 

@@ -30,6 +30,7 @@ from compliance.dashboard import Panel, register_panel
 from compliance.filters import filter_fields
 from compliance.listing import short_day, url_maker
 from compliance.models import ParentCarer, RecordAccess, StaffMember, User, Visitor
+from compliance.params import key_from
 from compliance.policy import PolicyRule
 from compliance.roles import Role
 from compliance.transitions import Refused
@@ -324,9 +325,9 @@ def exemption_request(request):
         subject_for = allowed[0]
     subjects, own_staff = _request_subjects(user, subject_for)
     initial = {"starts": timezone.localdate()}
-    wanted = request.GET.get(subject_for, "")
-    if wanted.isdigit():
-        initial[subject_for] = int(wanted)
+    wanted = key_from(request.GET.get(subject_for))
+    if wanted is not None:
+        initial[subject_for] = wanted
     form = forms.ExemptionRequestForm(
         request.POST or None,
         subject_for=subject_for,

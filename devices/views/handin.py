@@ -61,6 +61,7 @@ from compliance.access import has_role
 from compliance.dashboard import Panel, register_panel
 from compliance.listing import short_day, url_maker
 from compliance.models import FormClass, Learner, ParentCarer, PhoneApproach, Relationship
+from compliance.params import key_from
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
 from compliance.selectors import request_school
@@ -123,7 +124,9 @@ def _day_context(day: datetime.date | None, raw: str = "", error: str = "") -> d
         "date_value": raw if error else shown.isoformat(),
         "day_iso": day.isoformat() if day else "",
         "date_error": error,
-        "previous_day": (shown - datetime.timedelta(days=1)).isoformat(),
+        "previous_day": (shown - datetime.timedelta(days=1)).isoformat()
+        if shown > datetime.date.min
+        else "",
         "next_day": (shown + datetime.timedelta(days=1)).isoformat() if shown < today else "",
     }
 
@@ -665,6 +668,14 @@ def _register_context(
     }
 
 
+def _with_typed(error: str, typed: Typed | None) -> str:
+    """A refusal, with the details that were typed (when the form they were typed in may not
+    come back to hold them)."""
+    if typed is None or not typed.details.strip():
+        return error
+    return f"{error} What you wrote: “{typed.details.strip()}”"
+
+
 def _register_url(form_class_pk: int, day: datetime.date, open_pk: int | None = None) -> str:
     """The register of a class on a day; with a learner's folded actions open (`open_pk`),
     scrolled to their row."""
@@ -680,16 +691,22 @@ def _register_url(form_class_pk: int, day: datetime.date, open_pk: int | None = 
 _TYPED_KEY = "handin_typed"
 
 
-def _opened(request: HttpRequest) -> tuple[int | None, Typed | None]:
+def _opened(
+    request: HttpRequest, day: datetime.date, kept: object
+) -> tuple[int | None, Typed | None]:
     """The row whose folded actions the register opens (`?open=`, the fold's link without
-    script, or a refusal's redirect), and what was typed there before that refusal."""
-    raw = request.GET.get("open", "")
-    if not raw.isdigit():
+    script, or a refusal's redirect), and what was typed there before that refusal (`kept`,
+    taken from the session by the register whatever it shows: it is used once, for the
+    learner and day it was typed for)."""
+    open_pk = key_from(request.GET.get("open"))
+    if open_pk is None:
         return None, None
-    open_pk = int(raw)
-    kept = request.session.pop(_TYPED_KEY, None)
     typed = None
-    if isinstance(kept, dict) and kept.get("learner_pk") == open_pk:
+    if (
+        isinstance(kept, dict)
+        and kept.get("learner_pk") == open_pk
+        and kept.get("day") == day.isoformat()
+    ):
         typed = Typed(open_pk, str(kept.get("kind", "")), str(kept.get("details", "")))
     return open_pk, typed
 
@@ -697,6 +714,9 @@ def _opened(request: HttpRequest) -> tuple[int | None, Typed | None]:
 @require_GET
 def class_register(request: HttpRequest, pk: int) -> HttpResponse:
     form_class = get_register_class(request.user, pk)
+    # what was typed before a refusal, carried here by its redirect: taken whatever this
+    # page shows, so that it is never left in the session
+    kept = request.session.pop(_TYPED_KEY, None)
     raw = request.GET.get("date", "")
     context = {
         "form_class": form_class,
@@ -708,7 +728,7 @@ def class_register(request: HttpRequest, pk: int) -> HttpResponse:
     except BadDay as bad:
         context.update(_day_context(None, raw, str(bad)))
         return render(request, "devices/handin_class.html", context, status=400)
-    open_pk, typed = _opened(request)
+    open_pk, typed = _opened(request, day, kept)
     register = _register(form_class, day, with_parents=True)
     context.update(_day_context(day))
     context.update(_register_context(request, register, open_pk=open_pk, typed=typed))
@@ -762,7 +782,7 @@ def _row_response(
     what was typed filled in."""
     if not request.htmx:
         if error:
-            messages.error(request, error)
+            messages.error(request, _with_typed(error, typed))
         else:
             messages.success(request, saved)
         if typed is None:
@@ -771,6 +791,7 @@ def _row_response(
         if typed.kind or typed.details:
             request.session[_TYPED_KEY] = {
                 "learner_pk": learner.pk,
+                "day": day.isoformat(),
                 "kind": typed.kind,
                 "details": typed.details,
             }
@@ -782,11 +803,15 @@ def _row_response(
         row = Row(learner=learner, hand_in=None)
         _prepare([row], day, _approach_context(request))
         row.more_label = ""
-    row.saved, row.error = saved, error
     open_pk = learner.pk if typed is not None else None
+    register_context = _register_context(request, register, open_pk=open_pk, typed=typed)
+    # what was typed goes back in the form; with no form to hold it (an exemption approved
+    # meanwhile, say), it is said with the refusal so that it can be copied
+    row.saved = saved
+    row.error = _with_typed(error, typed) if error and not row.open_kinds else error
     context = {
         **_day_context(day),
-        **_register_context(request, register, open_pk=open_pk, typed=typed),
+        **register_context,
         "rows": [row],
         "oob": True,
         "saved": saved,
@@ -842,11 +867,11 @@ def undo(request: HttpRequest, pk: int) -> HttpResponse:
 def _chosen_parent(request: HttpRequest) -> ParentCarer | None:
     """The parent or carer picked, among those this user may see; the transition function
     checks that they hold parental responsibility for the learner."""
-    raw = request.POST.get("parent", "")
-    if not raw.isdigit():
+    chosen = key_from(request.POST.get("parent"))
+    if chosen is None:
         return None
     visible = community_access.visible(request.user, ParentCarer)
-    return visible.filter(pk=int(raw)).first()
+    return visible.filter(pk=chosen).first()
 
 
 @require_POST
@@ -964,7 +989,7 @@ def mark_class(request: HttpRequest, pk: int) -> HttpResponse:
         day = _posted_day(request)
     except BadDay as bad:
         return _bad_date(bad)
-    chosen = [int(value) for value in request.POST.getlist("learner") if value.isdigit()]
+    chosen = [key for key in map(key_from, request.POST.getlist("learner")) if key is not None]
     learners = form_class.learners.filter(_on_roll(day), pk__in=chosen).order_by()
     saved = error = ""
     try:

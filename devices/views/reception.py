@@ -31,6 +31,7 @@ from django.views.decorators.http import require_GET, require_POST
 from compliance.dashboard import Panel, register_panel
 from compliance.forms import VisitorForm
 from compliance.models import Learner, RecordAccess, Visit, Visitor
+from compliance.params import key_from
 from compliance.policy import RULES as POLICY_RULES
 from compliance.policy import PolicyRule
 from compliance.services import record_access_log
@@ -474,8 +475,8 @@ def call_add(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Calls home are logged by the office and staff.")
     learners = learners_for_calls(user)
     initial = {}
-    if request.GET.get("learner", "").isdigit():
-        initial["learner"] = int(request.GET["learner"])
+    if (learner := key_from(request.GET.get("learner"))) is not None:
+        initial["learner"] = learner
     form = CallHomeForm(
         request.POST or None, initial=initial, learners=learners, caller=staff_member_of(user)
     )

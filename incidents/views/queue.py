@@ -93,7 +93,9 @@ def _lado_referrals() -> QuerySet:
 
 def with_first_lado(queryset: QuerySet) -> QuerySet:
     """Each incident with the time of its first LADO referral (None if there is none):
-    an aggregate over the joined referrals, which the ORM builds faster than a subquery."""
+    an aggregate over the joined referrals, which the ORM builds faster than a subquery.
+    It groups the incidents: do not add another aggregate or a join to many rows to the
+    same query (each would be counted once per referral)."""
     first = Min("referrals__made_at", filter=Q(referrals__agency=Referral.Agency.LADO))
     return queryset.annotate(first_lado_at=first)
 
