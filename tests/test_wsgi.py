@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import sys
 
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
+
 import vrps.wsgi
 
 
@@ -37,6 +40,16 @@ def test_the_application_serves_a_page(db, settings):
         "wsgi.input": io.BytesIO(b""),
         "wsgi.errors": sys.stderr,
     }
-    body = b"".join(vrps.wsgi.application(environ, lambda status, headers: statuses.append(status)))
+    # as Django's test client does: the request's start and end must not close the test's
+    # database connection (on PostgreSQL it would be gone mid-test)
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        response = vrps.wsgi.application(environ, lambda status, headers: statuses.append(status))
+        body = b"".join(response)
+        response.close()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     assert statuses == ["200 OK"]
     assert b'name="username"' in body
