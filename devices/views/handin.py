@@ -175,14 +175,14 @@ class _Unlikely(Func):
         return super().as_sql(compiler, connection, **extra_context)
 
 
+def _in_force(day: datetime.date) -> Q:
+    """An exemption in force on `day`: active, and `day` within its dates."""
+    return Q(_Unlikely(Q(status=Exemption.Status.ACTIVE)), starts__lte=day, ends__gte=day)
+
+
 def _exemption_in_force(day: datetime.date) -> QuerySet:
     """The active exemptions covering `day` of the learner in the outer query."""
-    return Exemption.objects.filter(
-        _Unlikely(Q(status=Exemption.Status.ACTIVE)),
-        learner=OuterRef("pk"),
-        starts__lte=day,
-        ends__gte=day,
-    ).order_by("ends", "pk")
+    return Exemption.objects.filter(_in_force(day), learner=OuterRef("pk")).order_by("ends", "pk")
 
 
 def _count_of(queryset: QuerySet, group: str) -> Coalesce:
@@ -383,12 +383,7 @@ def _exemptions_in_force(day: datetime.date, learner_ids: list[int]) -> dict[int
     One query for the register, rather than a correlated subquery for each column."""
     found: dict[int, tuple] = {}
     for learner_id, ends, device in (
-        Exemption.objects.filter(
-            _Unlikely(Q(status=Exemption.Status.ACTIVE)),
-            learner_id__in=learner_ids,
-            starts__lte=day,
-            ends__gte=day,
-        )
+        Exemption.objects.filter(_in_force(day), learner_id__in=learner_ids)
         .order_by("ends", "pk")
         .values_list("learner_id", "ends", "category__name")
     ):
