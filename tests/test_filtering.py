@@ -15,6 +15,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from compliance import filtering as fm
 from compliance import reports
@@ -278,7 +279,7 @@ def test_an_alert_lists_no_name_and_its_page_names_the_learner_to_the_dsl(dsl, c
     assert alert.reference in listing and "A learner" in listing
     assert learner.last_name not in listing and learner.first_name not in listing
     page = client.get(alert.get_absolute_url()).content.decode()
-    assert learner.full_name in page
+    assert escape(learner.full_name) in page
     assert RecordAccess.objects.filter(user=dsl, object_id=str(alert.pk)).count() == 1
 
 

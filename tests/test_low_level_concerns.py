@@ -27,7 +27,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-ACCOUNT = "Saw Mr Jones photograph children in the hall on his own phone during assembly."
+ACCOUNT = "Saw Mr Quillfeather photograph children in the hall on his own phone during assembly."
 REFUSED_READERS = ["anonymous", "outsider", "governor", "staff", "office", "deputy_dsl"]
 READERS = ["dsl", "headteacher"]
 RAISERS = ["staff", "office", "deputy_dsl", "headteacher", "dsl"]
@@ -42,7 +42,7 @@ def hall(db):
 def colleague(db):
     """The member of staff the concerns are about (a login with the staff role)."""
     user = factories.UserFactory(username="jones", roles=[Role.STAFF], email="jones@school.test")
-    return factories.StaffMemberFactory(user=user, first_name="Gareth", last_name="Jones")
+    return factories.StaffMemberFactory(user=user, first_name="Gareth", last_name="Quillfeather")
 
 
 def raise_concern(by, staff, location, *, account=ACCOUNT, days_ago=0) -> LowLevelConcern:
@@ -152,7 +152,7 @@ def test_the_email_goes_to_the_dsl_and_head_with_a_reference_and_link_only(
     body = email.subject + email.body
     assert concern.reference in body
     assert reverse("incidents:concern_detail", args=[concern.pk]) in body
-    for secret in ("Jones", "Gareth", ACCOUNT, users["staff"].last_name):
+    for secret in ("Quillfeather", "Gareth", ACCOUNT, users["staff"].last_name):
         assert secret not in body
 
 
@@ -182,7 +182,7 @@ def _url(name, concern):
 def test_the_dsl_and_the_headteacher_read_the_log(client, users, concern, role, name):
     response = client_as(client, users, role).get(_url(name, concern))
     assert response.status_code == 200
-    assert "Jones" in response.content.decode()
+    assert "Quillfeather" in response.content.decode()
 
 
 @pytest.mark.parametrize("role", REFUSED_READERS)
@@ -191,7 +191,7 @@ def test_everyone_else_is_refused_the_log(client, users, concern, role, name):
     response = client_as(client, users, role).get(_url(name, concern))
     assert response.status_code == (302 if role == "anonymous" else 403)
     if role != "anonymous":
-        assert "Jones" not in response.content.decode()
+        assert "Quillfeather" not in response.content.decode()
 
 
 def test_a_deputy_dsl_is_refused_but_a_head_who_is_also_deputy_reads(users, concern):
@@ -344,7 +344,7 @@ def test_escalation_makes_exactly_one_allegation_and_only_once(
         concerns.concern_record_response(concern=concern, response="x", by=users["dsl"])
     # emails name no one
     for email in mail.outbox:
-        assert "Jones" not in email.body and ACCOUNT not in email.body
+        assert "Quillfeather" not in email.body and ACCOUNT not in email.body
 
 
 def test_escalation_through_the_page(client, users, concern):
@@ -400,7 +400,7 @@ def test_the_pattern_counts_and_dates_per_member_of_staff(client, users, colleag
         raise_concern(users["staff"], colleague, hall, days_ago=days)
     raise_concern(users["office"], other, hall, days_ago=10)
     rows = concerns.pattern(users["dsl"])
-    assert [r["name"] for r in rows] == ["Gareth Jones", "Pat Single"]
+    assert [r["name"] for r in rows] == ["Gareth Quillfeather", "Pat Single"]
     jones, single = rows
     assert (jones["total"], jones["recent"], jones["repeated"]) == (3, 2, True)
     assert (single["total"], single["recent"], single["repeated"]) == (1, 1, False)
@@ -447,7 +447,7 @@ def test_kept_while_the_member_of_staff_is_here_then_six_years_from_the_latest(
     recent = raise_concern(users["office"], factories.StaffMemberFactory(), hall)
     LowLevelConcern.objects.filter(pk=recent.pk).update(staff=colleague)
     assert not retention.low_level_concerns_due_on(today).exists()
-    assert "Jones" not in retention.describe_concern(old)
+    assert "Quillfeather" not in retention.describe_concern(old)
 
 
 def test_an_escalated_concern_goes_with_its_allegation(users, concern, colleague):
