@@ -213,6 +213,9 @@ class Involvement(models.Model):
         Visitor, on_delete=models.PROTECT, null=True, blank=True, related_name="involvements"
     )
     added_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    # when they were added (the timeline shows it). Rows from before this field took the date
+    # of their first history row; their history rows, which are never changed, say nothing.
+    added_at = models.DateTimeField(default=timezone.now, null=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:

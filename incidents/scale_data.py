@@ -908,7 +908,13 @@ class ScaleBuilder:
             if incident.category == Category.STAFF_PERSONAL_CONTACT:
                 member = self.pick_on_roll(self.staff_with_login, day)
                 people.append(
-                    Involvement(incident=incident, part="subject", staff=member.obj, added_by=by)
+                    Involvement(
+                        incident=incident,
+                        part="subject",
+                        staff=member.obj,
+                        added_by=by,
+                        added_at=incident.reported_at,
+                    )
                 )
             elif incident.category == Category.VISITOR_MISUSE:
                 people.append(
@@ -917,6 +923,7 @@ class ScaleBuilder:
                         part="subject",
                         visitor=rng.choice(self.visitor_list),
                         added_by=by,
+                        added_at=incident.reported_at,
                     )
                 )
             else:
@@ -928,7 +935,13 @@ class ScaleBuilder:
                     chosen.add(person.obj.pk)
                     subjects.setdefault(incident.pk, person)
                     people.append(
-                        Involvement(incident=incident, part=part, learner=person.obj, added_by=by)
+                        Involvement(
+                            incident=incident,
+                            part=part,
+                            learner=person.obj,
+                            added_by=by,
+                            added_at=incident.reported_at,
+                        )
                     )
             if incident.triaged_at and rng.random() < 0.2:
                 notes.append(

@@ -383,3 +383,55 @@ def test_the_low_level_concern_rule_is_registered(registered):
     (rule,) = compliance_retention.rules_for(LowLevelConcern)
     assert rule.key == "low_level_concern"
     assert "leaves" in rule.period
+
+
+# When a person was added: kept on the row ---------------------------------------------------
+
+
+def test_a_person_added_keeps_when_and_the_timeline_shows_it(users, community, client):
+    from tests.test_incident_workflow import report
+
+    before = timezone.now()
+    incident = report(users["staff"], learner=community["learner"])
+    person = incident.people.get()
+    assert before <= person.added_at <= timezone.now()
+    assert person.history.get().added_at == person.added_at
+    client.force_login(users["dsl"])
+    page = client.get(reverse("incidents:incident_detail", args=[incident.pk])).content.decode()
+    assert "Person added" in page
+
+
+def test_people_added_before_the_field_take_the_date_of_their_first_history_row(users, community):
+    import importlib
+
+    from django.apps import apps
+
+    from tests.test_incident_workflow import report
+
+    migration = importlib.import_module("incidents.migrations.0005_involvement_added_at")
+    incident = report(users["staff"], learner=community["learner"])
+    person = incident.people.get()
+    created = person.history.get().history_date
+    Involvement.objects.filter(pk=person.pk).update(added_at=None)  # as the column came
+    orphan = _involvement_without_history(incident, users, community)
+    migration.added_from_history(apps, None)
+    person.refresh_from_db()
+    orphan.refresh_from_db()
+    assert person.added_at == created
+    assert orphan.added_at is None  # no history row to say when: left empty, not invented
+
+
+def _involvement_without_history(incident, users, community) -> Involvement:
+    """A row with no history (as a bulk insert that skipped it would have left)."""
+    [row] = Involvement.objects.bulk_create(
+        [
+            Involvement(
+                incident=incident,
+                part=Involvement.Part.WITNESS,
+                learner=community["other_learner"],
+                added_by=users["dsl"],
+                added_at=None,
+            )
+        ]
+    )
+    return row

@@ -156,8 +156,6 @@ def _load(incident: Incident) -> dict:
         joined, order = _READS[name]
         model = _KINDS[name]
         rows = model.objects.filter(incident=incident).select_related(*joined)
-        if model is Involvement:
-            rows = rows.annotate(added_at=_added_at(Involvement))
         return _in_order(rows.order_by(), *order)
 
     debrief = None
