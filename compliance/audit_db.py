@@ -11,9 +11,12 @@ add are covered without a migration of their own.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import cache
 
 from django.apps import apps
-from django.db import connections
+from django.db import connections, transaction
+from django.db.models import Model
+from django.utils import timezone
 
 PURGE_SETTING = "vrps.allow_history_purge"
 
@@ -79,6 +82,56 @@ def history_purge_allowed(using: str = "default"):
         if not connection.needs_rollback:
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL {PURGE_SETTING} = 'off'")
+
+
+# The columns simple-history adds to a historical table, besides a copy of the record's own.
+_HISTORY_COLUMNS = ("history_id", "history_date", "history_change_reason", "history_type")
+
+
+@cache
+def _insert_with_history_sql(model: type[Model], quote) -> str:
+    """One statement that inserts a row of `model` and the history row that says it was
+    created: the insert's RETURNING feeds the history insert (a data-modifying WITH)."""
+    history = model.history.model
+    columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
+    pk = model._meta.pk.column
+    expected = {pk, *columns, *_HISTORY_COLUMNS, "history_user_id"}
+    found = {f.column for f in history._meta.concrete_fields}
+    if found != expected:  # the history table keeps something this statement would not fill
+        raise ValueError(f"{history.__name__} has columns {sorted(found ^ expected)} unknown here")
+    copied = ", ".join(quote(c) for c in [pk, *columns])
+    # S608: only the models' own table and column names, quoted; values are parameters
+    return (
+        f"WITH entry AS (INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"RETURNING {copied}) "
+        f"INSERT INTO {quote(history._meta.db_table)} ({copied}, history_date, "
+        "history_change_reason, history_type, history_user_id) "
+        f"SELECT {copied}, %s, NULL, '+', %s FROM entry"
+    )
+
+
+def create_with_history(obj: Model, *, by, using: str = "default") -> None:
+    """Save a new `obj` with its created history row, as `obj.save()` does with
+    simple-history, but on PostgreSQL in one statement: one round trip instead of four
+    (BEGIN, the two inserts, COMMIT). For append-only rows written on every page view (the
+    record-access log, ADR 0015); elsewhere, and on SQLite, it is `save()` in a transaction.
+    `obj` is not given its primary key."""
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        with transaction.atomic(using=using):
+            obj._history_user = by
+            obj.save(using=using)
+        return
+    model = type(obj)
+    sql = _insert_with_history_sql(model, connection.ops.quote_name)
+    values = [
+        f.get_db_prep_save(f.pre_save(obj, True), connection)
+        for f in model._meta.concrete_fields
+        if not f.primary_key
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, timezone.now(), by.pk if by is not None else None])
 
 
 def _after_migrate(sender, using="default", **kwargs) -> None:

@@ -8,6 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Model
 
+from compliance.audit_db import create_with_history
 from compliance.models import Acknowledgement, RecordAccess, StaffMember, User
 from compliance.roles import role_groups
 from compliance.selectors import current_policy
@@ -66,16 +67,16 @@ def staff_save(*, staff: StaffMember) -> StaffMember:
     return staff
 
 
-@transaction.atomic
 def record_access_log(*, user: User, record: Model, action: str = RecordAccess.Action.VIEW) -> None:
     """Log one read of a confidential record: who, what, when (never its content). The
-    entry and its history row are written together (one commit, not two)."""
-    RecordAccess.objects.create(
+    entry and its history row are written together (one statement on PostgreSQL)."""
+    entry = RecordAccess(
         user=user,
         action=action,
         content_type=ContentType.objects.get_for_model(type(record)),
         object_id=str(record.pk),
     )
+    create_with_history(entry, by=user)
 
 
 @transaction.atomic

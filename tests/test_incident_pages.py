@@ -19,6 +19,7 @@ from compliance.roles import Role
 from incidents import services
 from incidents.models import Category, Incident, Involvement, Referral, Search
 from tests import factories
+from tests.counts import ACCESS_LOG
 from tests.test_incident_workflow import (
     PNG,
     _police_handover,
@@ -671,9 +672,8 @@ def _grow_incident(incident, users, community, n: int) -> None:
         _search(incident, community, dsl, parents_told_at=timezone.now())
 
 
-# The incident (location, reporter, assignee joined): 1; the access log written in one
-# transaction, its row and its history row: 2, and in a test (inside the test's own
-# transaction) the savepoint and its release: 2; which kinds of record it has: 1; then one
+# The incident (location, reporter, assignee joined): 1; the access log, its row and its
+# history row (tests/counts.py); which kinds of record it has: 1; then one
 # query for each kind it has: the people (each with when it was added) and the referrals:
 # 2; the debrief, its attendees, its actions: 3; the notes, the searches (their
 # confiscations joined), the parent contacts: 3 (it has no files and no linked policies
@@ -682,7 +682,7 @@ def _grow_incident(incident, users, community, n: int) -> None:
 # fields two queries for each pair of versions). What stops it closing reads what is
 # already loaded: 0. Only the open step's form is made (here "close", which offers no
 # choices); a folded step fetches its form when opened, and so does who has opened it: 0.
-INCIDENT_QUERIES = _EVERY_PAGE + 1 + 2 + 2 + 1 + 2 + 3 + 3 + 1 + 1
+INCIDENT_QUERIES = _EVERY_PAGE + 1 + ACCESS_LOG + 1 + 2 + 3 + 3 + 1 + 1
 
 
 def test_the_incident_page_runs_a_fixed_number_of_queries(client, users, community):

@@ -40,6 +40,7 @@ from compliance.models import (
 from devices.models import Confiscation, DeviceCategory, Exemption, SchoolDevice
 from incidents import scale_data
 from incidents.models import Incident, Involvement, Location, Note
+from tests.counts import ACCESS_LOG
 
 pytestmark = pytest.mark.django_db
 
@@ -98,15 +99,16 @@ PINNED: dict[str, tuple[int, str]] = {
     "incidents:search_list": (_EVERY + 2, "searches"),
     "incidents:concern_list": (_EVERY + 2, "low-level concerns"),
     "incidents:incident_detail": (
-        _EVERY + 9,
-        "the incident page: one query for each kind of record it has (the busiest "
+        _EVERY + 1 + ACCESS_LOG + 4,
+        "the incident page: the incident, the access log (tests/counts.py), which kinds of "
+        "record it has, one query for each kind it has (the busiest "
         "incident has no referrals, debrief, searches or files); who has opened it is "
         "fetched when opened; tests/test_incident_pages.py counts it part by part",
     ),
-    # the learner; the access log, its row and history row in one transaction (here, inside
-    # the test's, a savepoint and its release: 2 more); which kinds of record the learner
-    # has (1); one query per kind they have (here incidents and confiscations: 2)
-    "incidents:chronology": (_EVERY + 1 + 2 + 2 + 1 + 2, "a learner's chronology"),
+    # the learner; the access log, its row and history row (tests/counts.py); which kinds
+    # of record the learner has (1); one query per kind they have (here incidents and
+    # confiscations: 2)
+    "incidents:chronology": (_EVERY + 1 + ACCESS_LOG + 1 + 2, "a learner's chronology"),
 }
 
 
