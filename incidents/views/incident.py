@@ -38,6 +38,7 @@ from compliance.listing import day_and_time
 from compliance.models import (
     ActionPlanItem,
     RecordAccess,
+    User,
 )
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
@@ -123,7 +124,7 @@ def _kinds_recorded(incident: Incident) -> set[str]:
 
 
 # What the page reads of each kind: the people and things each row names (joined in the
-# same query), and the order they are shown in.
+# same query, but for logins: `_name_logins`), and the order they are shown in.
 _READS = {
     "people": (("learner__form_class", "staff", "visitor", "added_by"), ("part", "pk")),
     "referrals": (("made_by",), ("made_at", "pk")),
@@ -144,30 +145,62 @@ _READS = {
 }
 
 
+def _logins(model, joined) -> tuple[list[str], list[str]]:
+    """`joined` parted into the relations to join and the logins (who added, wrote, made or
+    told) to leave to `_name_logins`."""
+    logins = [n for n in joined if "__" not in n and model._meta.get_field(n).related_model is User]
+    return [n for n in joined if n not in logins], logins
+
+
+def _name_logins(incident: Incident, named: list[tuple[list, list[str]]]) -> None:
+    """Give each row the logins it names, read in one query for the whole page. Joined to
+    each kind's query instead, the same two or three people were read, and made again, for
+    every row naming them: the history's four logins alone cost more than the rest of its
+    query. The incident's reporter and lead, already read with it, are not read again."""
+    known = {
+        user.pk: user
+        for user in (incident.reported_by, incident.assignee)
+        if user is not None  # both are joined by incidents.access.get_incident
+    }
+    wanted = {getattr(row, f"{name}_id") for rows, names in named for row in rows for name in names}
+    missing = wanted - known.keys() - {None}
+    if missing:
+        known |= User.objects.in_bulk(missing)
+    for rows, names in named:
+        fields = [rows[0]._meta.get_field(name) for name in names] if rows else []
+        for row in rows:
+            for field in fields:
+                field.set_cached_value(row, known.get(getattr(row, field.attname)))
+
+
 def _load(incident: Incident) -> dict:
     """Everything recorded on the incident: one query to see which kinds it has, then one
     query for each of those, however much there is (a query is not even built for a kind
-    it has none of)."""
+    it has none of), and one for the logins they name."""
     present = _kinds_recorded(incident)
+    named = []
 
     def of_kind(name: str) -> list:
         if name not in present:
             return []
         joined, order = _READS[name]
         model = _KINDS[name]
+        joined, logins = _logins(model, joined)
         rows = model.objects.filter(incident=incident).select_related(*joined)
-        return _in_order(rows.order_by(), *order)
+        rows = _in_order(rows.order_by(), *order)
+        named.append((rows, logins))
+        return rows
 
     debrief = None
     if "debrief" in present:
         found = (
             Debrief.objects.filter(incident=incident)
-            .select_related("recorded_by")
             .prefetch_related("attendees")
             .annotate(recorded_at=_added_at(Debrief))
             .order_by()
         )
         debrief = next(iter(found), None)
+        named.append(([debrief] if debrief else [], ["recorded_by"]))
     actions = []
     if debrief is not None:
         actions = _in_order(
@@ -179,7 +212,13 @@ def _load(incident: Incident) -> dict:
             "due",
             "pk",
         )
-    return {
+    history = _in_order(
+        _history_table(Incident).objects.filter(id=incident.pk).order_by(),
+        "history_date",
+        "history_id",
+    )
+    named.append((history, ["history_user", *HISTORY_RELATED]))
+    records = {
         "incident": incident,
         "people": of_kind("people"),
         "referrals": of_kind("referrals"),
@@ -189,16 +228,11 @@ def _load(incident: Incident) -> dict:
         "debrief": debrief,
         "actions": actions,
         "attachments": of_kind("attachments"),
-        "history": _in_order(
-            _history_table(Incident)
-            .objects.filter(id=incident.pk)
-            .select_related("history_user", *HISTORY_RELATED)
-            .order_by(),
-            "history_date",
-            "history_id",
-        ),
+        "history": history,
         "policies": list(incident.policies.all()) if "policies" in present else [],
     }
+    _name_logins(incident, named)
+    return records
 
 
 def _offered(user, incident: Incident, people: list[Involvement], has_debrief: bool) -> list:
