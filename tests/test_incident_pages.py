@@ -13,6 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from compliance.models import ActionPlanItem, RecordAccess
 from compliance.roles import Role
@@ -654,20 +655,22 @@ def test_the_queue_runs_a_fixed_number_of_queries(client, users, community):
 def _grow_incident(incident, users, community, n: int) -> None:
     dsl = users["dsl"]
     for i in range(n):
-        services.note_add(incident=incident, text=f"Note {i}", by=dsl)
+        # the DSL and the deputy by turns: the page reads the logins its records name
+        by = users["deputy_dsl"] if i % 2 else dsl
+        services.note_add(incident=incident, text=f"Note {i}", by=by)
         learner = factories.LearnerFactory(form_class=community["my_class"])
         services.person_add(
-            incident=incident, person=services.Person(part="witness", learner=learner), by=dsl
+            incident=incident, person=services.Person(part="witness", learner=learner), by=by
         )
         services.referral_record(
-            incident=incident, agency=Referral.Agency.ESS, contact=f"Adviser {i}", by=dsl
+            incident=incident, agency=Referral.Agency.ESS, contact=f"Adviser {i}", by=by
         )
         services.parent_contact_record(
             incident=incident,
             parent=community["parent"],
             how="phone",
             summary=f"Call {i}",
-            by=dsl,
+            by=by,
         )
         _search(incident, community, dsl, parents_told_at=timezone.now())
 
@@ -677,12 +680,13 @@ def _grow_incident(incident, users, community, n: int) -> None:
 # query for each kind it has: the people (each with when it was added) and the referrals:
 # 2; the debrief, its attendees, its actions: 3; the notes, the searches (their
 # confiscations joined), the parent contacts: 3 (it has no files and no linked policies
-# here: 0); the incident's history (who joined): 1; the policies linked at every version of
-# it, all versions at once: 1 (compliance.history; simple_history alone diffs many-to-many
-# fields two queries for each pair of versions). What stops it closing reads what is
-# already loaded: 0. Only the open step's form is made (here "close", which offers no
-# choices); a folded step fetches its form when opened, and so does who has opened it: 0.
-INCIDENT_QUERIES = _EVERY_PAGE + 1 + ACCESS_LOG + 1 + 2 + 3 + 3 + 1 + 1
+# here: 0); the incident's history: 1; the logins all these name, other than the
+# incident's reporter and lead (here the deputy's): 1; the policies linked at every version
+# of it, all versions at once: 1 (compliance.history; simple_history alone diffs
+# many-to-many fields two queries for each pair of versions). What stops it closing reads
+# what is already loaded: 0. Only the open step's form is made (here "close", which offers
+# no choices); a folded step fetches its form when opened, and so does who has opened it: 0.
+INCIDENT_QUERIES = _EVERY_PAGE + 1 + ACCESS_LOG + 1 + 2 + 3 + 3 + 1 + 1 + 1
 
 
 def test_the_incident_page_runs_a_fixed_number_of_queries(client, users, community):
@@ -700,6 +704,9 @@ def test_the_incident_page_runs_a_fixed_number_of_queries(client, users, communi
     large = _count(client, url)
     assert small == large, f"{small} queries with 10 of each, {large} with 100"
     assert large == INCIDENT_QUERIES, large
+    page = client.get(url).content.decode()
+    deputy = escape(users["deputy_dsl"].get_full_name())
+    assert page.count(deputy) >= 50 * 4  # each of their notes, people, calls, referrals
 
 
 # Who has opened it, fetched when the DSL opens that part of the page: the incident, the
