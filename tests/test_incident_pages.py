@@ -704,7 +704,14 @@ def test_the_incident_page_runs_a_fixed_number_of_queries(client, users, communi
     large = _count(client, url)
     assert small == large, f"{small} queries with 10 of each, {large} with 100"
     assert large == INCIDENT_QUERIES, large
-    page = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as ctx:
+        page = client.get(url).content.decode()
+    # each kind is read alone: the incident, read once, is joined to none of them (as
+    # select_related() given no names would)
+    joined = [
+        q["sql"][:80] for q in ctx.captured_queries if 'JOIN "incidents_incident"' in q["sql"]
+    ]
+    assert not joined, joined
     deputy = escape(users["deputy_dsl"].get_full_name())
     assert page.count(deputy) >= 50 * 4  # each of their notes, people, calls, referrals
 

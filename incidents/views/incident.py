@@ -186,8 +186,10 @@ def _load(incident: Incident) -> dict:
         joined, order = _READS[name]
         model = _KINDS[name]
         joined, logins = _logins(model, joined)
-        rows = model.objects.filter(incident=incident).select_related(*joined)
-        rows = _in_order(rows.order_by(), *order)
+        rows = model.objects.filter(incident=incident).order_by()
+        if joined:  # (given no names, select_related joins every relation there is)
+            rows = rows.select_related(*joined)
+        rows = _in_order(rows, *order)
         named.append((rows, logins))
         return rows
 
