@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from devices import services
-from devices.models import Exemption, HandIn, HandInException
+from devices.models import EXCEPTION_KINDS, Exemption, HandIn, HandInException
 from tests import factories
 from tests.factories_devices_exemptions import exemption_in
 
@@ -889,19 +889,35 @@ def test_class_register_query_count_is_pinned(client, teacher, community):
     learners = list(form_class.learners.all())
     _history_of_the_class(form_class, teacher, learners)
     _today_half_marked(learners, teacher)
+    # a day with no exceptions asks for none (most days)
+    no_exceptions = _count(client, "get", url)
+    _exception_today(learners[1], teacher)
     small = _count(client, "get", url)
 
     grown = _grow(form_class, 30)  # 40 learners
     _history_of_the_class(form_class, teacher, grown)
     _today_half_marked(grown, teacher)
+    for learner in grown[1:20:2]:
+        _exception_today(learner, teacher)
     large = _count(client, "get", url)
 
     assert small == large, f"{small} queries with 10 learners, {large} with 40"
     # the teacher's staff record; the class, checked against the classes they teach; the
     # learners on roll that day, each with that day's hand-in and who received, released
-    # and collected it joined; their exemptions in force; that day's exceptions with who
-    # recorded them; the parents and carers of those whose device is still to collect
+    # and collected it joined, and whether they have an exception that day; their
+    # exemptions in force; that day's exceptions with who recorded them; the parents and
+    # carers of those whose device is still to collect
     assert large == _EVERY_PAGE + _STAFF_RECORD + 5
+    assert no_exceptions == large - 1
+
+
+def _exception_today(learner, teacher) -> None:
+    services.hand_in_exception_record(
+        learner=learner,
+        day=_today(),
+        kind=EXCEPTION_KINDS[services.phone_approach()][0],
+        by=teacher,
+    )
 
 
 def test_whole_class_marking_query_count_is_pinned(client, teacher, community):
@@ -952,11 +968,11 @@ def test_one_tap_query_count_does_not_grow_with_the_class(client, teacher, commu
     # the transition function's transaction (savepoint, release): the class's teachers
     # checked, the school's approach, no "kept a phone back" exception that day, the
     # learner's row that day locked if there is one, the insert and its history row; then
-    # the class redrawn for the counts: learners with the day's rows, their exemptions in
-    # force, the day's exceptions, the parents of those whose device is still to collect,
-    # and the school's approach (the layout's read of the school, which an htmx answer does
-    # not draw)
-    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 6 + 5
+    # the class redrawn for the counts: learners with the day's rows (and whether they have
+    # an exception that day: none here, so none are read), their exemptions in force, the
+    # parents of those whose device is still to collect, and the school's approach (the
+    # layout's read of the school, which an htmx answer does not draw)
+    assert large == _EVERY_ACTION + _STAFF_RECORD + 1 + 2 + 6 + 4
 
 
 @pytest.mark.parametrize(

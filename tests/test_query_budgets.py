@@ -82,9 +82,10 @@ PINNED: dict[str, tuple[int, str]] = {
     "devices:handin_index": (_EVERY + 2, "classes"),
     "devices:handin_school": (_EVERY + 2, "today's hand-ins"),
     "devices:handin_uncollected": (_EVERY + 1, "uncollected devices"),
-    # the class; the learners on roll with the day's hand-ins; their exemptions in force;
-    # the day's exceptions; the parents of those whose device is still to collect
-    "devices:handin_class": (_EVERY + 5, "the register of the busiest class, its exceptions"),
+    # the class; the learners on roll with the day's hand-ins and whether they have an
+    # exception; their exemptions in force; the parents of those whose device is still to
+    # collect (the day's exceptions when there are any: none in the scale data that day)
+    "devices:handin_class": (_EVERY + 4, "the register of the busiest class"),
     "devices:confiscation_list": (_EVERY + 2, "confiscations"),
     # the counts by status (their sum is the paginator's count), the page of rows, the
     # staff and the visitors on it

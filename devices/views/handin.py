@@ -461,26 +461,37 @@ def _register(
     form_class: FormClass, day: datetime.date, *, with_parents: bool, only: int | None = None
 ) -> Register:
     """Every learner on roll in the class that day (or the one learner `only`) with their
-    hand-in that day, then any exemption in force and their exceptions: three queries, four
-    with the parents and carers the collection form offers (read only when a device is
-    waiting to be collected)."""
+    hand-in that day and whether they have an exception that day, then any exemption in
+    force: two queries; one more for the exceptions on a day there are any (most have
+    none), and one for the parents and carers the collection form offers (read only when a
+    device is waiting to be collected)."""
     on_roll = form_class.learners.filter(_on_roll(day))
     if only is not None:
         on_roll = on_roll.filter(pk=only)
-    learners, hand_ins = [], {}
-    for pk, first_name, last_name, *hand_in in (
-        on_roll.annotate(that_day=FilteredRelation("hand_ins", condition=Q(hand_ins__day=day)))
+    learners, hand_ins, excepted = [], {}, []
+    for pk, first_name, last_name, has_exception, *hand_in in (
+        on_roll.annotate(
+            that_day=FilteredRelation("hand_ins", condition=Q(hand_ins__day=day)),
+            has_exception=Exists(HandInException.objects.filter(day=day, learner=OuterRef("pk"))),
+        )
         .order_by("last_name", "first_name", "pk")
-        .values_list("pk", "first_name", "last_name", *(f"that_day__{v}" for v in _HAND_IN_VALUES))
+        .values_list(
+            "pk",
+            "first_name",
+            "last_name",
+            "has_exception",
+            *(f"that_day__{v}" for v in _HAND_IN_VALUES),
+        )
     ):
         learners.append(OnRoll(pk, first_name, last_name))
         if (found := _day_hand_in(day, hand_in)) is not None:
             hand_ins[pk] = found
+        if has_exception:
+            excepted.append(pk)
     if not learners:
         return Register(form_class=form_class, day=day, rows=[])
-    ids = [learner.pk for learner in learners]
-    exemptions = _exemptions_in_force(day, ids)
-    exceptions = _exceptions(day, ids)
+    exemptions = _exemptions_in_force(day, [learner.pk for learner in learners])
+    exceptions = _exceptions(day, excepted) if excepted else {}
     waiting = [pk for pk, hand_in in hand_ins.items() if not hand_in.collected]
     parents = _parent_options(waiting) if with_parents and waiting else {}
     rows = []
