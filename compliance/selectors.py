@@ -12,6 +12,12 @@ from compliance.models import Acknowledgement, PolicyVersion, School, StaffMembe
 from compliance.roles import Role
 
 
+def joined(queryset: QuerySet, names: Sequence[str]) -> QuerySet:
+    """`queryset` with the relations `names` joined. Given no names, `select_related()`
+    joins every non-null relation there is, and theirs in turn: then nothing is joined."""
+    return queryset.select_related(*names) if names else queryset
+
+
 @dataclass(frozen=True)
 class KeyContact:
     role: str

@@ -41,6 +41,7 @@ from compliance.models import (
     User,
     Visitor,
 )
+from compliance.selectors import joined
 from compliance.services import record_access_log
 
 
@@ -142,8 +143,7 @@ def people_matching(*, kind: str, text: str) -> QuerySet:
         query &= word_q
     related = _SEARCH_RELATED[kind]
     return (
-        model.objects.filter(query)
-        .select_related(*related.get("select", ()))
+        joined(model.objects.filter(query), related.get("select", ()))
         .prefetch_related(*related.get("prefetch", ()))
         .order_by(*model._meta.ordering)
     )

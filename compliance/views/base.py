@@ -13,6 +13,7 @@ from compliance import access, services
 from compliance.concurrency import StaleEdit, save_if_current
 from compliance.policy import RULES as POLICY_RULES
 from compliance.record_links import links_for
+from compliance.selectors import joined
 
 
 class PolicyRuleMixin:
@@ -37,8 +38,7 @@ class RecordListView(PolicyRuleMixin, ListView):
 
     def base_queryset(self) -> QuerySet:
         qs = access.visible(self.request.user, self.model)
-        if self.select_related:
-            qs = qs.select_related(*self.select_related)
+        qs = joined(qs, self.select_related)
         if self.prefetch_related:
             qs = qs.prefetch_related(*self.prefetch_related)
         return qs
@@ -77,7 +77,7 @@ class RecordDetailView(PolicyRuleMixin, DetailView):
     confidential = False
 
     def get_object(self, queryset=None) -> Model:
-        qs = self.model.objects.select_related(*self.select_related)
+        qs = joined(self.model.objects.all(), self.select_related)
         obj = access.get_for_view(self.request.user, self.model, self.kwargs["pk"], qs)
         if self.confidential:
             services.record_access_log(user=self.request.user, record=obj)

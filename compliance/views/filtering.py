@@ -33,7 +33,7 @@ from compliance.forms_filtering import (
 )
 from compliance.models import FilterDecision, FilteringReview, MonitoringAlert, School
 from compliance.policy import PolicyRule
-from compliance.selectors import request_school
+from compliance.selectors import joined, request_school
 from compliance.transitions import Refused
 from compliance.views.base import RecordListView
 
@@ -54,7 +54,7 @@ def _require(allowed: bool, message: str = DENIED) -> None:
 
 def _get(model, pk, *related):
     try:
-        return model.objects.select_related(*related).get(pk=pk)
+        return joined(model.objects.all(), related).get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):
         raise Http404("No such record.") from None
 

@@ -42,7 +42,7 @@ from compliance.models import (
 )
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
-from compliance.selectors import rows_exist
+from compliance.selectors import joined, rows_exist
 from compliance.services import record_access_log
 from compliance.transitions import Refused
 from incidents import services
@@ -145,11 +145,13 @@ _READS = {
 }
 
 
-def _logins(model, joined) -> tuple[list[str], list[str]]:
-    """`joined` parted into the relations to join and the logins (who added, wrote, made or
+def _logins(model, relations) -> tuple[list[str], list[str]]:
+    """`relations` parted into those to join and the logins (who added, wrote, made or
     told) to leave to `_name_logins`."""
-    logins = [n for n in joined if "__" not in n and model._meta.get_field(n).related_model is User]
-    return [n for n in joined if n not in logins], logins
+    logins = [
+        n for n in relations if "__" not in n and model._meta.get_field(n).related_model is User
+    ]
+    return [n for n in relations if n not in logins], logins
 
 
 def _name_logins(incident: Incident, named: list[tuple[list, list[str]]]) -> None:
@@ -183,12 +185,10 @@ def _load(incident: Incident) -> dict:
     def of_kind(name: str) -> list:
         if name not in present:
             return []
-        joined, order = _READS[name]
+        relations, order = _READS[name]
         model = _KINDS[name]
-        joined, logins = _logins(model, joined)
-        rows = model.objects.filter(incident=incident).order_by()
-        if joined:  # (given no names, select_related joins every relation there is)
-            rows = rows.select_related(*joined)
+        relations, logins = _logins(model, relations)
+        rows = joined(model.objects.filter(incident=incident), relations).order_by()
         rows = _in_order(rows, *order)
         named.append((rows, logins))
         return rows
