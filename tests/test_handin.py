@@ -1066,3 +1066,23 @@ def test_a_register_for_the_first_day_there_is_has_no_previous_day(client, teach
     response = client.get(_class_url(community["my_class"]), {"date": "0001-01-01"})
     assert response.status_code == 200
     assert "Previous day" not in response.content.decode()
+
+
+def test_learners_and_their_parents_are_listed_by_last_then_first_name(client, teacher):
+    form_class = factories.FormClassFactory()
+    form_class.teachers.add(teacher.staff_member)
+    names = [("Zoe", "Adams"), ("Amir", "Patel"), ("Bea", "Adams"), ("Amy", "Adams")]
+    learners = [
+        factories.LearnerFactory(form_class=form_class, first_name=f, last_name=last)
+        for f, last in names
+    ]
+    patel = learners[1]
+    for first, last in [("Rani", "Patel"), ("Dev", "Patel"), ("Ali", "Khan")]:
+        factories.ParentCarerFactory(learners=[patel], first_name=first, last_name=last)
+    _hand_in(patel, teacher)  # waiting to be collected: the form offers the parents
+    client.force_login(teacher)
+    page = client.get(_class_url(form_class)).content.decode()
+    rows = re.findall(r'<span class="fw-semibold">([^<]+)</span>', page)
+    assert rows == ["Adams, Amy", "Adams, Bea", "Adams, Zoe", "Patel, Amir"]
+    offered = re.findall(r'<option value="\d+">([^<(]+)', page)
+    assert [o.strip() for o in offered] == ["Ali Khan", "Dev Patel", "Rani Patel"]

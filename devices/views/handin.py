@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -382,13 +383,22 @@ def _exemptions_in_force(day: datetime.date, learner_ids: list[int]) -> dict[int
     """Each learner's exemption in force that day, the one ending first: (ends, device).
     One query for the register, rather than a correlated subquery for each column."""
     found: dict[int, tuple] = {}
-    for learner_id, ends, device in (
+    in_force = (
         Exemption.objects.filter(_in_force(day), learner_id__in=learner_ids)
-        .order_by("ends", "pk")
-        .values_list("learner_id", "ends", "category__name")
-    ):
+        .order_by()
+        .values_list("learner_id", "ends", "category__name", "pk")
+    )
+    for learner_id, ends, device, _ in _sorted(in_force, 1, 3):  # by ends, then pk
         found.setdefault(learner_id, (ends, device))
     return found
+
+
+def _sorted(rows, *positions: int) -> list:
+    """Rows of values sorted here by the values at `positions`. The register's queries ask
+    for no order: Django takes longer to compile an ORDER BY over a query's values than
+    Python takes to sort a class's rows (issue 8), and the order is then the same whatever
+    the database's collation."""
+    return sorted(rows, key=itemgetter(*positions))
 
 
 def _parent_options(learner_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
@@ -396,7 +406,7 @@ def _parent_options(learner_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
     found: dict[int, list[tuple[str, str]]] = {}
     links = (
         ParentCarer.learners.through.objects.filter(learner_id__in=learner_ids)
-        .order_by("parentcarer__last_name", "parentcarer__first_name", "parentcarer_id")
+        .order_by()
         .values_list(
             "learner_id",
             "parentcarer_id",
@@ -405,7 +415,8 @@ def _parent_options(learner_ids: list[int]) -> dict[int, list[tuple[str, str]]]:
             "parentcarer__relationship",
         )
     )
-    for learner_id, parent_id, first_name, last_name, relationship in links:
+    # by last name, first name, then pk
+    for learner_id, parent_id, first_name, last_name, relationship in _sorted(links, 3, 2, 1):
         found.setdefault(learner_id, []).append(
             (str(parent_id), _parent_label(first_name, last_name, relationship))
         )
@@ -469,12 +480,12 @@ def _register(
     if only is not None:
         on_roll = on_roll.filter(pk=only)
     learners, hand_ins, excepted = [], {}, []
-    for pk, first_name, last_name, has_exception, *hand_in in (
+    rows = (
         on_roll.annotate(
             that_day=FilteredRelation("hand_ins", condition=Q(hand_ins__day=day)),
             has_exception=Exists(HandInException.objects.filter(day=day, learner=OuterRef("pk"))),
         )
-        .order_by("last_name", "first_name", "pk")
+        .order_by()
         .values_list(
             "pk",
             "first_name",
@@ -482,7 +493,9 @@ def _register(
             "has_exception",
             *(f"that_day__{v}" for v in _HAND_IN_VALUES),
         )
-    ):
+    )
+    # by last name, first name, then pk
+    for pk, first_name, last_name, has_exception, *hand_in in _sorted(rows, 2, 1, 0):
         learners.append(OnRoll(pk, first_name, last_name))
         if (found := _day_hand_in(day, hand_in)) is not None:
             hand_ins[pk] = found
