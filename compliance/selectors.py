@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connections, router
-from django.db.models import F, Model, Prefetch, QuerySet
+from django.db.models import BooleanField, F, Model, Prefetch, QuerySet
+from django.db.models.expressions import RawSQL
 
 from compliance.models import Acknowledgement, PolicyVersion, School, StaffMember, User
 from compliance.roles import Role
@@ -109,6 +110,21 @@ def key_contacts(school: School | None) -> list[KeyContact]:
 _EXISTS_LOOKUPS = {"exact": "= %s", "lt": "< %s"}
 
 
+def _matching(meta, where: dict[str, object], quote) -> tuple[list[str], list[object]]:
+    """SQL conditions for `where` (`field`, `field__lt` or `field__isnull`) on `meta`'s
+    table: its own columns, quoted; the values as parameters."""
+    conditions, params = [], []
+    for lookup, value in where.items():
+        name, _, kind = lookup.partition("__")
+        column = quote(meta.get_field(name).column)
+        if kind == "isnull":
+            conditions.append(f"{column} IS {'' if value else 'NOT '}NULL")
+        else:
+            conditions.append(f"{column} {_EXISTS_LOOKUPS[kind or 'exact']}")
+            params.append(value)
+    return conditions, params
+
+
 def rows_exist(checks: Sequence[tuple[type[Model], dict[str, object]]]) -> list[bool]:
     """For each (model, lookups), whether the model has a row that matches, in one query
     of indexed EXISTS lookups. The pages that read one query for each kind of record a
@@ -122,21 +138,33 @@ def rows_exist(checks: Sequence[tuple[type[Model], dict[str, object]]]) -> list[
     quote = connection.ops.quote_name
     lookups, params = [], []
     for model, where in checks:
-        meta = model._meta
-        conditions = []
-        for lookup, value in where.items():
-            name, _, kind = lookup.partition("__")
-            column = quote(meta.get_field(name).column)
-            if kind == "isnull":
-                conditions.append(f"{column} IS {'' if value else 'NOT '}NULL")
-            else:
-                conditions.append(f"{column} {_EXISTS_LOOKUPS[kind or 'exact']}")
-                params.append(value)
+        conditions, values = _matching(model._meta, where, quote)
+        params += values
         # tables and columns are the models' own, quoted; the values are parameters
         lookups.append(
-            f"EXISTS (SELECT 1 FROM {quote(meta.db_table)} "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM {quote(model._meta.db_table)} "  # noqa: S608
             f"WHERE {' AND '.join(conditions)})"
         )
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(lookups), params)
         return [bool(found) for found in cursor.fetchone()]
+
+
+def has_rows(model: type[Model], link: str, **where: object) -> RawSQL:
+    """An annotation: whether the row has rows of `model` pointing to it by the foreign
+    key `link` and matching `where` (as `rows_exist`'s lookups). The same EXISTS as the
+    ORM's `Exists(model.objects.filter(link=OuterRef("pk"), ...))`, which took 0.2 ms a
+    page longer to build (issue 8). For the model `link` points to, queried as itself
+    (its table not joined twice)."""
+    connection = connections[router.db_for_read(model)]
+    quote = connection.ops.quote_name
+    field = model._meta.get_field(link)
+    outer = field.related_model._meta
+    conditions, params = _matching(model._meta, where, quote)
+    conditions.insert(
+        0, f"{quote(field.column)} = {quote(outer.db_table)}.{quote(outer.pk.column)}"
+    )
+    # S608, S611: tables and columns are the models' own, quoted; the values are parameters
+    table = quote(model._meta.db_table)
+    sql = f"EXISTS (SELECT 1 FROM {table} WHERE {' AND '.join(conditions)})"  # noqa: S608
+    return RawSQL(sql, params, output_field=BooleanField())  # noqa: S611

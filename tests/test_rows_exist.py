@@ -53,3 +53,60 @@ def test_no_checks_ask_nothing(db):
     with CaptureQueriesContext(connection) as ctx:
         assert rows_exist([]) == []
     assert not ctx.captured_queries
+
+
+# has_rows: the same EXISTS, as an annotation on the row it points to ----------------------
+
+
+def test_has_rows_says_for_each_row_whether_it_has_matching_rows(db, teacher):
+    from django.db.models import Exists, OuterRef
+
+    from compliance.selectors import has_rows
+
+    today = timezone.localdate()
+    kept_back, seen, neither = (factories.LearnerFactory() for _ in range(3))
+    HandInException.objects.create(
+        learner=kept_back,
+        day=today,
+        kind="not_handed_in",
+        recorded_by=teacher,
+        approach="hand_in_teacher",
+    )
+    HandInException.objects.create(
+        learner=seen,
+        day=today - datetime.timedelta(days=1),
+        kind="seen_or_used",
+        recorded_by=teacher,
+        approach="hand_in_teacher",
+    )
+    learners = Learner.objects.filter(pk__in=[kept_back.pk, seen.pk, neither.pk])
+    raw = dict(
+        learners.annotate(found=has_rows(HandInException, "learner", day=today)).values_list(
+            "pk", "found"
+        )
+    )
+    orm = dict(
+        learners.annotate(
+            found=Exists(HandInException.objects.filter(learner=OuterRef("pk"), day=today))
+        ).values_list("pk", "found")
+    )
+    assert raw == orm == {kept_back.pk: True, seen.pk: False, neither.pk: False}
+    earlier = has_rows(HandInException, "learner", day__lt=today)
+    assert dict(learners.annotate(found=earlier).values_list("pk", "found"))[seen.pk] is True
+
+
+def test_has_rows_takes_values_as_parameters(db, teacher):
+    from compliance.selectors import has_rows
+
+    learner = factories.LearnerFactory()
+    HandInException.objects.create(
+        learner=learner,
+        day=timezone.localdate(),
+        kind="seen_or_used",
+        recorded_by=teacher,
+        approach="hand_in_teacher",
+    )
+    sneaky = has_rows(HandInException, "learner", kind="x' OR '1'='1")
+    assert "OR" not in sneaky.sql
+    found = Learner.objects.filter(pk=learner.pk).annotate(found=sneaky)
+    assert found.values_list("found", flat=True).get() is False

@@ -65,7 +65,7 @@ from compliance.models import FormClass, Learner, ParentCarer, PhoneApproach, Re
 from compliance.params import key_from
 from compliance.policy import RULES as POLICY_RULES
 from compliance.roles import Role
-from compliance.selectors import request_school
+from compliance.selectors import has_rows, request_school
 from compliance.transitions import Refused
 from devices import services
 from devices.access import (
@@ -483,7 +483,7 @@ def _register(
     rows = (
         on_roll.annotate(
             that_day=FilteredRelation("hand_ins", condition=Q(hand_ins__day=day)),
-            has_exception=Exists(HandInException.objects.filter(day=day, learner=OuterRef("pk"))),
+            has_exception=has_rows(HandInException, "learner", day=day),
         )
         .order_by()
         .values_list(
