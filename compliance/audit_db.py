@@ -11,7 +11,6 @@ add are covered without a migration of their own.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from functools import cache
 
 from django.apps import apps
 from django.db import connections, transaction
@@ -88,10 +87,10 @@ def history_purge_allowed(using: str = "default"):
 _HISTORY_COLUMNS = ("history_id", "history_date", "history_change_reason", "history_type")
 
 
-@cache
 def _insert_with_history_sql(model: type[Model], quote) -> str:
     """One statement that inserts a row of `model` and the history row that says it was
-    created: the insert's RETURNING feeds the history insert (a data-modifying WITH)."""
+    created: the insert's RETURNING feeds the history insert (a data-modifying WITH).
+    `quote` is the database's quoting of names."""
     history = model.history.model
     columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
     pk = model._meta.pk.column
@@ -100,15 +99,21 @@ def _insert_with_history_sql(model: type[Model], quote) -> str:
     if found != expected:  # the history table keeps something this statement would not fill
         raise ValueError(f"{history.__name__} has columns {sorted(found ^ expected)} unknown here")
     copied = ", ".join(quote(c) for c in [pk, *columns])
+    added = ", ".join(quote(c) for c in [*_HISTORY_COLUMNS[1:], "history_user_id"])
     # S608: only the models' own table and column names, quoted; values are parameters
     return (
         f"WITH entry AS (INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
         f"({', '.join(quote(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))}) "
         f"RETURNING {copied}) "
-        f"INSERT INTO {quote(history._meta.db_table)} ({copied}, history_date, "
-        "history_change_reason, history_type, history_user_id) "
+        f"INSERT INTO {quote(history._meta.db_table)} ({copied}, {added}) "
         f"SELECT {copied}, %s, NULL, '+', %s FROM entry"
     )
+
+
+# the statement for each model, made on first use (the same for every PostgreSQL connection:
+# kept by model alone, not by a connection's quoting method, which would keep every thread's
+# connection alive)
+_STATEMENTS: dict[type[Model], str] = {}
 
 
 def create_with_history(obj: Model, *, by, using: str = "default") -> None:
@@ -116,7 +121,8 @@ def create_with_history(obj: Model, *, by, using: str = "default") -> None:
     simple-history, but on PostgreSQL in one statement: one round trip instead of four
     (BEGIN, the two inserts, COMMIT). For append-only rows written on every page view (the
     record-access log, ADR 0015); elsewhere, and on SQLite, it is `save()` in a transaction.
-    `obj` is not given its primary key."""
+    `obj` is not given its primary key, and on PostgreSQL no signals are sent (Django's
+    `pre_save`/`post_save`, simple-history's): nothing may listen for these rows."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         with transaction.atomic(using=using):
@@ -124,7 +130,9 @@ def create_with_history(obj: Model, *, by, using: str = "default") -> None:
             obj.save(using=using)
         return
     model = type(obj)
-    sql = _insert_with_history_sql(model, connection.ops.quote_name)
+    sql = _STATEMENTS.get(model)
+    if sql is None:
+        sql = _STATEMENTS[model] = _insert_with_history_sql(model, connection.ops.quote_name)
     values = [
         f.get_db_prep_save(f.pre_save(obj, True), connection)
         for f in model._meta.concrete_fields
