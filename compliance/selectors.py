@@ -160,10 +160,11 @@ def has_rows(model: type[Model], link: str, **where: object) -> RawSQL:
     quote = connection.ops.quote_name
     field = model._meta.get_field(link)
     outer = field.related_model._meta
+    if outer.db_table == model._meta.db_table:  # its columns would name the outer row's
+        raise ValueError(f"has_rows cannot look for {model.__name__} rows from their own table")
     conditions, params = _matching(model._meta, where, quote)
-    conditions.insert(
-        0, f"{quote(field.column)} = {quote(outer.db_table)}.{quote(outer.pk.column)}"
-    )
+    target = f"{quote(outer.db_table)}.{quote(field.target_field.column)}"
+    conditions.insert(0, f"{quote(field.column)} = {target}")
     # S608, S611: tables and columns are the models' own, quoted; the values are parameters
     table = quote(model._meta.db_table)
     sql = f"EXISTS (SELECT 1 FROM {table} WHERE {' AND '.join(conditions)})"  # noqa: S608

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from compliance.models import Learner
 from compliance.selectors import rows_exist
-from devices.models import HandIn, HandInException
+from devices.models import Agreement, HandIn, HandInException
 from tests import factories
 
 
@@ -110,3 +110,15 @@ def test_has_rows_takes_values_as_parameters(db, teacher):
     assert "OR" not in sneaky.sql
     found = Learner.objects.filter(pk=learner.pk).annotate(found=sneaky)
     assert found.values_list("found", flat=True).get() is False
+
+
+def test_has_rows_refuses_rows_of_the_table_it_is_asked_from():
+    import pytest
+
+    from compliance.selectors import has_rows
+
+    # an agreement that replaces another points to its own table: the EXISTS's columns
+    # would name the outer row's
+    link = next(f for f in Agreement._meta.concrete_fields if f.related_model is Agreement)
+    with pytest.raises(ValueError, match="own table"):
+        has_rows(Agreement, link.name)

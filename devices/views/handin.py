@@ -29,9 +29,9 @@ shows names (issue 8).
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import itemgetter
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -394,11 +394,20 @@ def _exemptions_in_force(day: datetime.date, learner_ids: list[int]) -> dict[int
 
 
 def _sorted(rows, *positions: int) -> list:
-    """Rows of values sorted here by the values at `positions`. The register's queries ask
-    for no order: Django takes longer to compile an ORDER BY over a query's values than
-    Python takes to sort a class's rows (issue 8), and the order is then the same whatever
-    the database's collation."""
-    return sorted(rows, key=itemgetter(*positions))
+    """Rows of values sorted here by the values at `positions`, names as a reader sorts
+    them ("de Souza" with the Ds, "Élodie" with the Es: case and accents aside). The
+    register's queries ask for no order: Django takes longer to compile an ORDER BY over
+    a query's values than Python takes to sort a class's rows (issue 8), and the order is
+    then the same whatever the database's collation."""
+    return sorted(rows, key=lambda row: tuple(_sort_key(row[p]) for p in positions))
+
+
+def _sort_key(value):
+    if not isinstance(value, str):
+        return value
+    letters = unicodedata.normalize("NFKD", value)
+    plain = "".join(c for c in letters if not unicodedata.combining(c)).casefold()
+    return plain, value  # as written, where two differ only in case or accents
 
 
 def _parent_options(learner_ids: list[int]) -> dict[int, list[tuple[str, str]]]:

@@ -1,6 +1,8 @@
 """When each person was added to an incident, kept on the row (the incident page read it from
 the history table with a subquery on every view). Rows already there take the date of their
-first history row (none: empty); history rows are append-only (compliance.audit_db) and are left empty."""
+first history row (none: empty); history rows are append-only (compliance.audit_db) and are
+left empty. Undone, the column goes from history rows written since as well: the date is
+still their first history row's `history_date`."""
 
 import django.utils.timezone
 from django.db import migrations, models
@@ -12,7 +14,7 @@ def added_from_history(apps, schema_editor):
     HistoricalInvolvement = apps.get_model("incidents", "HistoricalInvolvement")
     created = (
         HistoricalInvolvement.objects.filter(id=OuterRef("pk"), history_type="+")
-        .order_by("history_date")
+        .order_by("history_date", "history_id")
         .values("history_date")[:1]
     )
     Involvement.objects.update(added_at=Subquery(created))

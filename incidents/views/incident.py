@@ -214,12 +214,14 @@ def _load(incident: Incident) -> dict:
             "due",
             "pk",
         )
+    history_model = _history_table(Incident)
     history = _in_order(
-        _history_table(Incident).objects.filter(id=incident.pk).order_by(),
+        history_model.objects.filter(id=incident.pk).order_by(),
         "history_date",
         "history_id",
     )
-    named.append((history, ["history_user", *HISTORY_RELATED]))
+    # (through `_logins`, so that a relation to anything but a login is never given one)
+    named.append((history, _logins(history_model, ["history_user", *HISTORY_RELATED])[1]))
     records = {
         "incident": incident,
         "people": of_kind("people"),
