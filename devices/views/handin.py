@@ -399,12 +399,14 @@ def _sorted(rows, *positions: int) -> list:
     register's queries ask for no order: Django takes longer to compile an ORDER BY over
     a query's values than Python takes to sort a class's rows (issue 8), and the order is
     then the same whatever the database's collation."""
-    return sorted(rows, key=lambda row: tuple(_sort_key(row[p]) for p in positions))
+    return sorted(rows, key=lambda row: [_sort_key(row[p]) for p in positions])
 
 
 def _sort_key(value):
     if not isinstance(value, str):
         return value
+    if value.isascii():  # most names: no accents to set aside
+        return value.lower(), value
     letters = unicodedata.normalize("NFKD", value)
     plain = "".join(c for c in letters if not unicodedata.combining(c)).casefold()
     return plain, value  # as written, where two differ only in case or accents
