@@ -145,31 +145,41 @@ _READS = {
 }
 
 
-def _logins(model, relations) -> tuple[list[str], list[str]]:
-    """`relations` parted into those to join and the logins (who added, wrote, made or
-    told) to leave to `_name_logins`."""
+def _logins(model, relations) -> tuple[list[str], list]:
+    """`relations` parted into those to join and the fields naming logins (who added,
+    wrote, made or told) to leave to `_name_logins`."""
     logins = [
-        n for n in relations if "__" not in n and model._meta.get_field(n).related_model is User
+        model._meta.get_field(n)
+        for n in relations
+        if "__" not in n and model._meta.get_field(n).related_model is User
     ]
-    return [n for n in relations if n not in logins], logins
+    named = {field.name for field in logins}
+    return [n for n in relations if n not in named], logins
 
 
-def _name_logins(incident: Incident, named: list[tuple[list, list[str]]]) -> None:
-    """Give each row the logins it names, read in one query for the whole page. Joined to
-    each kind's query instead, the same two or three people were read, and made again, for
-    every row naming them: the history's four logins alone cost more than the rest of its
-    query. The incident's reporter and lead, already read with it, are not read again."""
+# Each kind's relations parted once, not on every view; the debrief's and the history's
+# logins likewise (through `_logins`, so a relation to anything but a login never gets one).
+_PARTED = {name: _logins(_KINDS[name], relations) for name, (relations, _) in _READS.items()}
+_DEBRIEF_LOGINS = _logins(Debrief, ["recorded_by"])[1]
+_HISTORY_LOGINS = _logins(_history_table(Incident), ["history_user", *HISTORY_RELATED])[1]
+
+
+def _name_logins(incident: Incident, named: list[tuple[list, list]]) -> None:
+    """Give each row the logins its fields name, read in one query for the whole page.
+    Joined to each kind's query instead, the same two or three people were read, and made
+    again, for every row naming them: the history's four logins alone cost more than the
+    rest of its query. The incident's reporter and lead, already read with it, are not read
+    again."""
     known = {
         user.pk: user
         for user in (incident.reported_by, incident.assignee)
         if user is not None  # both are joined by incidents.access.get_incident
     }
-    wanted = {getattr(row, f"{name}_id") for rows, names in named for row in rows for name in names}
+    wanted = {getattr(row, f.attname) for rows, fields in named for row in rows for f in fields}
     missing = wanted - known.keys() - {None}
     if missing:
         known |= User.objects.in_bulk(missing)
-    for rows, names in named:
-        fields = [rows[0]._meta.get_field(name) for name in names] if rows else []
+    for rows, fields in named:
         for row in rows:
             for field in fields:
                 field.set_cached_value(row, known.get(getattr(row, field.attname)))
@@ -185,11 +195,10 @@ def _load(incident: Incident) -> dict:
     def of_kind(name: str) -> list:
         if name not in present:
             return []
-        relations, order = _READS[name]
         model = _KINDS[name]
-        relations, logins = _logins(model, relations)
+        relations, logins = _PARTED[name]
         rows = joined(model.objects.filter(incident=incident), relations).order_by()
-        rows = _in_order(rows, *order)
+        rows = _in_order(rows, *_READS[name][1])
         named.append((rows, logins))
         return rows
 
@@ -202,7 +211,7 @@ def _load(incident: Incident) -> dict:
             .order_by()
         )
         debrief = next(iter(found), None)
-        named.append(([debrief] if debrief else [], ["recorded_by"]))
+        named.append(([debrief] if debrief else [], _DEBRIEF_LOGINS))
     actions = []
     if debrief is not None:
         actions = _in_order(
@@ -214,14 +223,12 @@ def _load(incident: Incident) -> dict:
             "due",
             "pk",
         )
-    history_model = _history_table(Incident)
     history = _in_order(
-        history_model.objects.filter(id=incident.pk).order_by(),
+        _history_table(Incident).objects.filter(id=incident.pk).order_by(),
         "history_date",
         "history_id",
     )
-    # (through `_logins`, so that a relation to anything but a login is never given one)
-    named.append((history, _logins(history_model, ["history_user", *HISTORY_RELATED])[1]))
+    named.append((history, _HISTORY_LOGINS))
     records = {
         "incident": incident,
         "people": of_kind("people"),
