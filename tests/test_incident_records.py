@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import csv
 import datetime
+import importlib
 import io
 import zipfile
 
 import pytest
+from django.apps import apps
 from django.urls import reverse
 from django.utils import timezone
 
@@ -29,6 +31,7 @@ from incidents import retention, services
 from incidents import subject_access as incident_sections
 from incidents.models import Incident, Involvement, Note, ParentContact
 from tests import factories
+from tests.test_incident_workflow import report
 
 pytestmark = pytest.mark.django_db
 
@@ -389,8 +392,6 @@ def test_the_low_level_concern_rule_is_registered(registered):
 
 
 def test_a_person_added_keeps_when_and_the_timeline_shows_it(users, community, client):
-    from tests.test_incident_workflow import report
-
     before = timezone.now()
     incident = report(users["staff"], learner=community["learner"])
     person = incident.people.get()
@@ -402,12 +403,6 @@ def test_a_person_added_keeps_when_and_the_timeline_shows_it(users, community, c
 
 
 def test_people_added_before_the_field_take_the_date_of_their_first_history_row(users, community):
-    import importlib
-
-    from django.apps import apps
-
-    from tests.test_incident_workflow import report
-
     migration = importlib.import_module("incidents.migrations.0005_involvement_added_at")
     incident = report(users["staff"], learner=community["learner"])
     person = incident.people.get()

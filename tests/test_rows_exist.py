@@ -1,16 +1,19 @@
 """compliance.selectors.rows_exist: the one query the incident page and the chronology ask
-first, to read nothing of the kinds of record there are none of (issue 8)."""
+first, to read nothing of the kinds of record there are none of (issue 8); has_rows, the
+same EXISTS as an annotation."""
 
 from __future__ import annotations
 
 import datetime
 
+import pytest
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from compliance.models import Learner
-from compliance.selectors import rows_exist
+from compliance.selectors import has_rows, rows_exist
 from devices.models import Agreement, HandIn, HandInException
 from tests import factories
 
@@ -59,10 +62,6 @@ def test_no_checks_ask_nothing(db):
 
 
 def test_has_rows_says_for_each_row_whether_it_has_matching_rows(db, teacher):
-    from django.db.models import Exists, OuterRef
-
-    from compliance.selectors import has_rows
-
     today = timezone.localdate()
     kept_back, seen, neither = (factories.LearnerFactory() for _ in range(3))
     HandInException.objects.create(
@@ -96,8 +95,6 @@ def test_has_rows_says_for_each_row_whether_it_has_matching_rows(db, teacher):
 
 
 def test_has_rows_takes_values_as_parameters(db, teacher):
-    from compliance.selectors import has_rows
-
     learner = factories.LearnerFactory()
     HandInException.objects.create(
         learner=learner,
@@ -113,10 +110,6 @@ def test_has_rows_takes_values_as_parameters(db, teacher):
 
 
 def test_has_rows_refuses_rows_of_the_table_it_is_asked_from():
-    import pytest
-
-    from compliance.selectors import has_rows
-
     # an agreement that replaces another points to its own table: the EXISTS's columns
     # would name the outer row's
     link = next(f for f in Agreement._meta.concrete_fields if f.related_model is Agreement)
